@@ -1,0 +1,164 @@
+//! `apctl`: run services (one, or all in one process over loopback gRPC), migrate, seed demo
+//! data, manage users and keys, verify audit chains.
+
+mod audit;
+mod keys;
+mod seed;
+mod serve;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "apctl",
+    version,
+    about = "Accounts-payable automation: operations tool"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Auth,
+    Gateway,
+    /// Every service plus the gateway in one process, still speaking gRPC on loopback.
+    All,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a service, the gateway, or everything.
+    Serve {
+        #[arg(value_enum)]
+        target: Target,
+    },
+    /// Apply every service's pending migrations.
+    Migrate,
+    /// Load data. `--demo` loads the demo accounts (refused in production).
+    Seed {
+        #[arg(long)]
+        demo: bool,
+    },
+    /// User administration.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from `APCTL_PASSWORD` or standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "ADMIN")]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Generate an Ed25519 key pair for access tokens (PEM files).
+    Generate {
+        /// Directory to write `jwt_private.pem` and `jwt_public.pem` into.
+        #[arg(long, default_value = ".data/keys")]
+        out: std::path::PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every service's hash chain; exit 1 at the first broken row.
+    Verify,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("apctl: cannot start runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("apctl: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config() -> anyhow::Result<ap_kit::Config> {
+    Ok(ap_kit::Config::from_env()?)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match cli.command {
+        Command::Keys {
+            command: KeysCommand::Generate { out, force },
+        } => {
+            keys::generate(&out, force)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { target } => {
+            let config = load_config()?;
+            serve::run(target, config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = load_config()?;
+            serve::migrate_all(config.database_url()).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed { demo } => {
+            let config = load_config()?;
+            anyhow::ensure!(demo, "nothing to seed: pass --demo");
+            anyhow::ensure!(
+                !config.app_env.is_production(),
+                "refusing to seed demo data with APP_ENV=production"
+            );
+            let config = serve::with_dev_keys(config)?;
+            serve::migrate_all(config.database_url()).await?;
+            seed::demo(&config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Create { email, name, role },
+        } => {
+            let config = serve::with_dev_keys(load_config()?)?;
+            seed::create_user(&config, email, name, role).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let config = load_config()?;
+            audit::verify(config.database_url()).await
+        }
+    }
+}

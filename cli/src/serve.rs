@@ -1,0 +1,91 @@
+//! `apctl serve` and `apctl migrate`: one service, the gateway, or all of them in one
+//! process on loopback ports (still over gRPC), with migrations applied on start.
+
+use std::net::SocketAddr;
+
+use tokio::sync::watch;
+
+use crate::Target;
+
+/// Every service schema, in migration order.
+pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA];
+
+pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
+    ap_kit::db::ensure_database(database_url).await?;
+    ap_auth::migrate(database_url).await?;
+    Ok(())
+}
+
+/// Outside production, a missing key pair is replaced by an ephemeral one, which is enough
+/// for one process (`serve all`, seeding). Separate processes need configured keys.
+pub fn with_dev_keys(mut config: ap_kit::Config) -> anyhow::Result<ap_kit::Config> {
+    if config.jwt_private_key.is_none()
+        && config.jwt_public_key.is_none()
+        && !config.app_env.is_production()
+    {
+        tracing::warn!(
+            "JWT_PRIVATE_KEY/JWT_PUBLIC_KEY not set: using an ephemeral key pair for this process"
+        );
+        let (private, public) = ap_kit::token::generate_ed25519_pem()?;
+        config.jwt_private_key = Some(private);
+        config.jwt_public_key = Some(public);
+    }
+    Ok(config)
+}
+
+pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
+    let _telemetry = ap_kit::telemetry::init(
+        match target {
+            Target::Auth => "auth",
+            Target::Gateway => "gateway",
+            Target::All => "ap",
+        },
+        &config,
+    )?;
+    match target {
+        Target::Auth => {
+            ap_auth::migrate(config.database_url()).await?;
+            let app = ap_auth::Application::build(&config, config.services.auth_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
+        Target::Gateway => {
+            let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
+            gateway.run_until(ap_kit::shutdown::signal()).await
+        }
+        Target::All => run_all(with_dev_keys(config)?).await,
+    }
+}
+
+async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
+    migrate_all(config.database_url()).await?;
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let auth = ap_auth::Application::build(&config, loopback).await?;
+    config.services.auth_url = format!("http://{}", auth.local_addr());
+    let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
+    tracing::info!(
+        gateway = %gateway.local_addr(), auth = %config.services.auth_url,
+        "all services started"
+    );
+
+    let (tx, rx) = watch::channel(false);
+    let stop = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(auth.run_until(stop(rx.clone())));
+    tasks.spawn(gateway.run_until(stop(rx.clone())));
+    tokio::select! {
+        () = ap_kit::shutdown::signal() => {}
+        Some(done) = tasks.join_next() => {
+            // One server ending on its own is a failure of the whole process.
+            let _ = tx.send(true);
+            done??;
+            anyhow::bail!("a server stopped unexpectedly");
+        }
+    }
+    let _ = tx.send(true);
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}

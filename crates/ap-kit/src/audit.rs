@@ -1,0 +1,364 @@
+//! The audit writer: one append-only, hash-chained `audit_log` per service schema, written in
+//! the caller's transaction, and the verifier that walks a chain and finds the first broken row.
+
+use ap_types::UserId;
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Hash standing before the first row of every chain.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where a request came from, as the gateway saw it; recorded with every audit row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RequestContext {
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestContext {
+    /// Reads the context the gateway put into gRPC metadata.
+    pub fn from_metadata(md: &tonic::metadata::MetadataMap) -> Self {
+        let get = |k: &str| {
+            md.get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(512).collect::<String>())
+        };
+        Self {
+            request_id: get(crate::request_id::REQUEST_ID)
+                .filter(|id| crate::request_id::is_sane_request_id(id)),
+            client_ip: get(crate::request_id::CLIENT_IP),
+            user_agent: get(crate::request_id::CLIENT_USER_AGENT),
+        }
+    }
+}
+
+/// Who did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User {
+        id: UserId,
+        email: String,
+    },
+    /// Someone not (yet) authenticated, e.g. a failed login for an email address.
+    Anonymous {
+        claimed: String,
+    },
+    /// A service or job acting for no user.
+    System(String),
+}
+
+impl Actor {
+    fn id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Actor::User { id, .. } => Some(id.as_uuid()),
+            _ => None,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Actor::User { email, .. } => email.clone(),
+            Actor::Anonymous { claimed } => format!("anonymous:{claimed}"),
+            Actor::System(name) => format!("system:{name}"),
+        }
+    }
+}
+
+/// One state change to record.
+#[derive(Clone, Debug)]
+pub struct AuditEvent {
+    pub actor: Actor,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl AuditEvent {
+    pub fn new(actor: Actor, action: &str, entity_type: &str, entity_id: Option<String>) -> Self {
+        Self {
+            actor,
+            action: action.to_owned(),
+            entity_type: entity_type.to_owned(),
+            entity_id,
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(mut self, v: Value) -> Self {
+        self.before = Some(v);
+        self
+    }
+
+    pub fn after(mut self, v: Value) -> Self {
+        self.after = Some(v);
+        self
+    }
+}
+
+#[derive(QueryableByName)]
+struct ChainHead {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    hash: String,
+}
+
+/// A stored audit row, as read back for verification and timelines.
+#[derive(Clone, Debug, QueryableByName, serde::Serialize)]
+pub struct AuditRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: uuid::Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub actor_id: Option<uuid::Uuid>,
+    #[diesel(sql_type = Text)]
+    pub actor: String,
+    #[diesel(sql_type = Text)]
+    pub action: String,
+    #[diesel(sql_type = Text)]
+    pub entity_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub entity_id: Option<String>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub before_data: Option<Value>,
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    pub after_data: Option<Value>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub request_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub client_ip: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub user_agent: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub prev_hash: String,
+    #[diesel(sql_type = Text)]
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// SHA-256 over the canonical JSON of every field but `hash`, chained by `prev_hash`.
+    pub fn compute_hash(&self) -> String {
+        let doc = serde_json::json!({
+            "seq": self.seq,
+            "id": self.id.to_string(),
+            "occurred_at": self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "actor_id": self.actor_id.map(|u| u.to_string()),
+            "actor": self.actor,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "before": self.before_data,
+            "after": self.after_data,
+            "request_id": self.request_id,
+            "client_ip": self.client_ip,
+            "user_agent": self.user_agent,
+            "prev_hash": self.prev_hash,
+        });
+        let mut canonical = String::new();
+        write_canonical(&doc, &mut canonical);
+        hex::encode(Sha256::digest(canonical.as_bytes()))
+    }
+}
+
+/// JSON with object keys sorted at every level, so the hash does not depend on how a map
+/// happened to be ordered (PostgreSQL's jsonb reorders keys).
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Appends one row to the current schema's audit log. Must run inside the caller's
+/// transaction: the advisory lock that serialises the chain is held until it commits.
+pub async fn record(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    event: AuditEvent,
+) -> QueryResult<AuditRow> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('ap-audit-' || current_schema()))")
+        .execute(conn)
+        .await?;
+    let head: Option<ChainHead> =
+        diesel::sql_query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .get_result(conn)
+            .await
+            .map(Some)
+            .or_else(|e| {
+                if e == diesel::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            })?;
+    let (prev_seq, prev_hash) = head.map_or((0, GENESIS_HASH.to_owned()), |h| (h.seq, h.hash));
+    let mut row = AuditRow {
+        seq: prev_seq + 1,
+        id: uuid::Uuid::now_v7(),
+        occurred_at: Utc::now().trunc_subsecs(6),
+        actor_id: event.actor.id(),
+        actor: event.actor.label(),
+        action: event.action,
+        entity_type: event.entity_type,
+        entity_id: event.entity_id,
+        before_data: event.before,
+        after_data: event.after,
+        request_id: ctx.request_id.clone(),
+        client_ip: ctx.client_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    row.hash = row.compute_hash();
+    diesel::sql_query(
+        "INSERT INTO audit_log (seq, id, occurred_at, actor_id, actor, action, entity_type, \
+         entity_id, before_data, after_data, request_id, client_ip, user_agent, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind::<BigInt, _>(row.seq)
+    .bind::<SqlUuid, _>(row.id)
+    .bind::<Timestamptz, _>(row.occurred_at)
+    .bind::<Nullable<SqlUuid>, _>(row.actor_id)
+    .bind::<Text, _>(&row.actor)
+    .bind::<Text, _>(&row.action)
+    .bind::<Text, _>(&row.entity_type)
+    .bind::<Nullable<Text>, _>(&row.entity_id)
+    .bind::<Nullable<Jsonb>, _>(&row.before_data)
+    .bind::<Nullable<Jsonb>, _>(&row.after_data)
+    .bind::<Nullable<Text>, _>(&row.request_id)
+    .bind::<Nullable<Text>, _>(&row.client_ip)
+    .bind::<Nullable<Text>, _>(&row.user_agent)
+    .bind::<Text, _>(&row.prev_hash)
+    .bind::<Text, _>(&row.hash)
+    .execute(conn)
+    .await?;
+    Ok(row)
+}
+
+/// The audit rows of one entity, oldest first.
+pub async fn timeline(
+    conn: &mut AsyncPgConnection,
+    entity_type: &str,
+    entity_id: &str,
+) -> QueryResult<Vec<AuditRow>> {
+    diesel::sql_query(
+        "SELECT * FROM audit_log WHERE entity_type = $1 AND entity_id = $2 ORDER BY occurred_at, seq",
+    )
+    .bind::<Text, _>(entity_type)
+    .bind::<Text, _>(entity_id)
+    .load(conn)
+    .await
+}
+
+/// The first row at which a chain stops being intact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenLink {
+    pub seq: i64,
+    pub id: uuid::Uuid,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainReport {
+    pub rows_checked: u64,
+    pub first_broken: Option<BrokenLink>,
+}
+
+/// Walks the current schema's chain in order, in pages, and reports the first row whose
+/// sequence, link or hash does not hold.
+pub async fn verify_chain(conn: &mut AsyncPgConnection) -> QueryResult<ChainReport> {
+    const PAGE: i64 = 1000;
+    let mut expected_seq = 1;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut checked = 0;
+    loop {
+        let rows: Vec<AuditRow> =
+            diesel::sql_query("SELECT * FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2")
+                .bind::<BigInt, _>(expected_seq)
+                .bind::<BigInt, _>(PAGE)
+                .load(conn)
+                .await?;
+        let n = rows.len();
+        for row in rows {
+            let broken = |reason: String| BrokenLink {
+                seq: row.seq,
+                id: row.id,
+                reason,
+            };
+            let problem = if row.seq != expected_seq {
+                Some(format!(
+                    "expected row {expected_seq}, found row {} (rows missing)",
+                    row.seq
+                ))
+            } else if row.prev_hash != prev_hash {
+                Some("previous-hash link does not match the row before".to_owned())
+            } else if row.compute_hash() != row.hash {
+                Some("row content does not match its hash (altered)".to_owned())
+            } else {
+                None
+            };
+            if let Some(reason) = problem {
+                return Ok(ChainReport {
+                    rows_checked: checked,
+                    first_broken: Some(broken(reason)),
+                });
+            }
+            checked += 1;
+            expected_seq += 1;
+            prev_hash = row.hash;
+        }
+        if n < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+            return Ok(ChainReport {
+                rows_checked: checked,
+                first_broken: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level() {
+        let v = serde_json::json!({"b": 1, "a": {"d": [1, {"z": 0, "y": 1}], "c": null}});
+        let mut out = String::new();
+        write_canonical(&v, &mut out);
+        assert_eq!(out, r#"{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}"#);
+    }
+}

@@ -1,0 +1,498 @@
+//! Typed configuration read from environment variables and validated at start.
+//!
+//! Every process reads the same variable names (see `.env.prod.example`). Outside production,
+//! sensible local defaults apply; with `APP_ENV=production`, a missing, weak or well-known
+//! secret stops the process with a message naming the variable.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+/// Where the process runs; decides defaults and how strict validation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+impl AppEnv {
+    pub fn is_production(self) -> bool {
+        self == AppEnv::Production
+    }
+}
+
+impl FromStr for AppEnv {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "development" | "dev" | "local" => Ok(AppEnv::Development),
+            "test" => Ok(AppEnv::Test),
+            "production" | "prod" => Ok(AppEnv::Production),
+            other => Err(format!("unknown environment {other:?}")),
+        }
+    }
+}
+
+/// Log output format: JSON for machines, readable text for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A configuration problem, always naming the variable at fault.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is required")]
+    Missing { var: &'static str },
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+    #[error("{var} is weak or a known default; set a strong secret ({reason})")]
+    Weak {
+        var: &'static str,
+        reason: &'static str,
+    },
+}
+
+/// Several problems reported at once, so an operator fixes them in one go.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration: ")?;
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Addresses of the gRPC services: where a server listens and where clients connect.
+#[derive(Clone, Debug)]
+pub struct ServiceAddrs {
+    pub auth_listen: SocketAddr,
+    pub auth_url: String,
+}
+
+/// Account lockout policy for password logins.
+#[derive(Clone, Copy, Debug)]
+pub struct LockoutPolicy {
+    pub max_failures: u32,
+    pub window: Duration,
+    pub lockout: Duration,
+}
+
+/// Gateway rate limits, per client address.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimits {
+    pub login_per_minute: u32,
+    pub general_per_minute: u32,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub database_url: SecretString,
+    pub database_max_connections: usize,
+    /// Ed25519 private key (PEM); only the auth service signs.
+    pub jwt_private_key: Option<SecretString>,
+    /// Ed25519 public key (PEM); every service verifies.
+    pub jwt_public_key: Option<String>,
+    pub service_token_secret: SecretString,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub lockout: LockoutPolicy,
+    pub sentry_dsn: Option<SecretString>,
+    pub sentry_traces_sample_rate: f32,
+    pub otel_endpoint: Option<String>,
+    pub log_format: LogFormat,
+    pub cors_origins: Vec<String>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub gateway_addr: SocketAddr,
+    pub public_url: String,
+    pub services: ServiceAddrs,
+    pub rate_limits: RateLimits,
+    pub api_docs_enabled: bool,
+    pub grpc_request_timeout: Duration,
+    pub data_dir: PathBuf,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are left out on purpose; only shapes that help an operator are shown.
+        f.debug_struct("Config")
+            .field("app_env", &self.app_env)
+            .field("gateway_addr", &self.gateway_addr)
+            .field("services", &self.services)
+            .field("otel", &self.otel_endpoint.is_some())
+            .field("sentry", &self.sentry_dsn.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Secrets that ship in examples and docs; refused in production.
+const KNOWN_DEFAULTS: &[&str] = &[
+    "changeme",
+    "change-me",
+    "change_me",
+    "secret",
+    "password",
+    "dev-service-token-secret-not-for-production",
+    "replace-me",
+];
+
+pub const DEV_SERVICE_TOKEN_SECRET: &str = "dev-service-token-secret-not-for-production";
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ap";
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    /// Reads from any key/value source; tests use a map.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let mut errors = Vec::new();
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let app_env = parse_or(&get, "APP_ENV", AppEnv::Development, &mut errors);
+        let prod = app_env.is_production();
+
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => SecretString::from(url),
+            None if prod => {
+                errors.push(ConfigError::Missing {
+                    var: "DATABASE_URL",
+                });
+                SecretString::from(String::new())
+            }
+            None => SecretString::from(DEFAULT_DATABASE_URL.to_owned()),
+        };
+        let jwt_private_key =
+            read_pem(&get, "JWT_PRIVATE_KEY", &mut errors).map(SecretString::from);
+        let jwt_public_key = read_pem(&get, "JWT_PUBLIC_KEY", &mut errors);
+        if prod {
+            if jwt_private_key.is_none() {
+                errors.push(ConfigError::Missing {
+                    var: "JWT_PRIVATE_KEY",
+                });
+            }
+            if jwt_public_key.is_none() {
+                errors.push(ConfigError::Missing {
+                    var: "JWT_PUBLIC_KEY",
+                });
+            }
+        }
+        let service_token_secret = match get("SERVICE_TOKEN_SECRET") {
+            Some(s) => {
+                if prod {
+                    check_strong("SERVICE_TOKEN_SECRET", &s, &mut errors);
+                }
+                SecretString::from(s)
+            }
+            None if prod => {
+                errors.push(ConfigError::Missing {
+                    var: "SERVICE_TOKEN_SECRET",
+                });
+                SecretString::from(String::new())
+            }
+            None => SecretString::from(DEV_SERVICE_TOKEN_SECRET.to_owned()),
+        };
+
+        let cors_origins: Vec<String> = get("CORS_ORIGINS")
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if prod && cors_origins.iter().any(|o| o == "*") {
+            errors.push(ConfigError::Invalid {
+                var: "CORS_ORIGINS",
+                reason: "a wildcard origin is not allowed in production".into(),
+            });
+        }
+        let mut trusted_proxies = Vec::new();
+        for item in get("TRUSTED_PROXIES").unwrap_or_default().split(',') {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let parsed = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from));
+            match parsed {
+                Ok(net) => trusted_proxies.push(net),
+                Err(_) => errors.push(ConfigError::Invalid {
+                    var: "TRUSTED_PROXIES",
+                    reason: format!("{item:?} is not an address or CIDR block"),
+                }),
+            }
+        }
+
+        let sentry_dsn = get("SENTRY_DSN").map(SecretString::from);
+        let sentry_traces_sample_rate: f32 =
+            parse_or(&get, "SENTRY_TRACES_SAMPLE_RATE", 0.0, &mut errors);
+        if !(0.0..=1.0).contains(&sentry_traces_sample_rate) {
+            errors.push(ConfigError::Invalid {
+                var: "SENTRY_TRACES_SAMPLE_RATE",
+                reason: "must be between 0 and 1".into(),
+            });
+        }
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            Some("json") => LogFormat::Json,
+            Some("pretty" | "text") => LogFormat::Pretty,
+            Some(other) => {
+                errors.push(ConfigError::Invalid {
+                    var: "LOG_FORMAT",
+                    reason: format!("{other:?} is neither json nor pretty"),
+                });
+                LogFormat::Pretty
+            }
+            None if prod => LogFormat::Json,
+            None => LogFormat::Pretty,
+        };
+
+        let gateway_addr = parse_or(
+            &get,
+            "GATEWAY_ADDR",
+            ([0, 0, 0, 0], 8080).into(),
+            &mut errors,
+        );
+        let auth_listen = parse_or(
+            &get,
+            "AUTH_ADDR",
+            ([127, 0, 0, 1], 50051).into(),
+            &mut errors,
+        );
+        let auth_url = get("AUTH_URL").unwrap_or_else(|| format!("http://{auth_listen}"));
+        let public_url = get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".to_owned());
+
+        let config = Config {
+            app_env,
+            database_url,
+            database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", 10, &mut errors),
+            jwt_private_key,
+            jwt_public_key,
+            service_token_secret,
+            access_token_ttl: secs(&get, "ACCESS_TOKEN_TTL_SECS", 900, &mut errors),
+            refresh_token_ttl: secs(&get, "REFRESH_TOKEN_TTL_SECS", 14 * 24 * 3600, &mut errors),
+            lockout: LockoutPolicy {
+                max_failures: parse_or(&get, "LOGIN_MAX_FAILURES", 5, &mut errors),
+                window: secs(&get, "LOGIN_FAILURE_WINDOW_SECS", 900, &mut errors),
+                lockout: secs(&get, "LOGIN_LOCKOUT_SECS", 900, &mut errors),
+            },
+            sentry_dsn,
+            sentry_traces_sample_rate,
+            otel_endpoint: get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+            log_format,
+            cors_origins,
+            trusted_proxies,
+            gateway_addr,
+            public_url,
+            services: ServiceAddrs {
+                auth_listen,
+                auth_url,
+            },
+            rate_limits: RateLimits {
+                login_per_minute: parse_or(&get, "RATE_LIMIT_LOGIN_PER_MIN", 10, &mut errors),
+                general_per_minute: parse_or(&get, "RATE_LIMIT_GENERAL_PER_MIN", 1200, &mut errors),
+            },
+            api_docs_enabled: parse_or(&get, "API_DOCS_ENABLED", !prod, &mut errors),
+            grpc_request_timeout: secs(&get, "GRPC_REQUEST_TIMEOUT_SECS", 30, &mut errors),
+            data_dir: get("DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".data")),
+        };
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}
+
+fn parse_or<T: FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    errors: &mut Vec<ConfigError>,
+) -> T
+where
+    T::Err: fmt::Display,
+{
+    match get(var) {
+        None => default,
+        Some(raw) => raw.trim().parse().unwrap_or_else(|e: T::Err| {
+            errors.push(ConfigError::Invalid {
+                var,
+                reason: e.to_string(),
+            });
+            default
+        }),
+    }
+}
+
+fn secs(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    errors: &mut Vec<ConfigError>,
+) -> Duration {
+    Duration::from_secs(parse_or(get, var, default, errors))
+}
+
+/// A PEM is given inline (`-----BEGIN ...`) or as the path of a file holding it.
+fn read_pem(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    let raw = get(var)?;
+    let pem = if raw.trim_start().starts_with("-----BEGIN") {
+        raw.replace("\\n", "\n")
+    } else {
+        match std::fs::read_to_string(raw.trim()) {
+            Ok(pem) => pem,
+            Err(e) => {
+                errors.push(ConfigError::Invalid {
+                    var,
+                    reason: format!("neither a PEM nor a readable file: {e}"),
+                });
+                return None;
+            }
+        }
+    };
+    if !pem.contains("-----BEGIN") {
+        errors.push(ConfigError::Invalid {
+            var,
+            reason: "not a PEM document".into(),
+        });
+        return None;
+    }
+    Some(pem)
+}
+
+fn check_strong(var: &'static str, value: &str, errors: &mut Vec<ConfigError>) {
+    let lowered = value.to_ascii_lowercase();
+    if KNOWN_DEFAULTS.iter().any(|d| lowered == *d) || lowered.contains("not-for-production") {
+        errors.push(ConfigError::Weak {
+            var,
+            reason: "a published default",
+        });
+    } else if value.len() < 32 {
+        errors.push(ConfigError::Weak {
+            var,
+            reason: "shorter than 32 characters",
+        });
+    } else if value
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len()
+        < 8
+    {
+        errors.push(ConfigError::Weak {
+            var,
+            reason: "too few distinct characters",
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn development_defaults_need_no_variables() {
+        let config = load(&[]).expect("defaults load");
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.database_url(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.lockout.max_failures, 5);
+        assert!(config.api_docs_enabled);
+    }
+
+    #[test]
+    fn production_without_secrets_names_every_missing_variable() {
+        let err = load(&[("APP_ENV", "production")]).expect_err("must refuse");
+        let text = err.to_string();
+        for var in [
+            "DATABASE_URL",
+            "JWT_PRIVATE_KEY",
+            "JWT_PUBLIC_KEY",
+            "SERVICE_TOKEN_SECRET",
+        ] {
+            assert!(text.contains(var), "{var} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_the_published_default_service_secret() {
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("SERVICE_TOKEN_SECRET", DEV_SERVICE_TOKEN_SECRET),
+        ])
+        .expect_err("must refuse");
+        assert!(err.0.contains(&ConfigError::Weak {
+            var: "SERVICE_TOKEN_SECRET",
+            reason: "a published default"
+        }));
+    }
+
+    #[test]
+    fn production_refuses_short_secrets_and_wildcard_cors() {
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("SERVICE_TOKEN_SECRET", "abc123"),
+            ("CORS_ORIGINS", "*"),
+        ])
+        .expect_err("must refuse");
+        let text = err.to_string();
+        assert!(text.contains("SERVICE_TOKEN_SECRET"));
+        assert!(text.contains("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn malformed_values_are_reported_with_their_variable() {
+        let err = load(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, nonsense"),
+            ("GATEWAY_ADDR", "x"),
+        ])
+        .expect_err("must refuse");
+        let text = err.to_string();
+        assert!(text.contains("TRUSTED_PROXIES"));
+        assert!(text.contains("GATEWAY_ADDR"));
+    }
+
+    #[test]
+    fn trusted_proxies_accept_single_addresses_and_blocks() {
+        let config = load(&[("TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1")]).expect("loads");
+        assert_eq!(config.trusted_proxies.len(), 2);
+    }
+}

@@ -1,0 +1,15 @@
+//! What every AP process shares: configuration, telemetry, request-id propagation, the
+//! standard gRPC server, the database pool and migrations, token verification, the audit
+//! log and the transactional outbox.
+
+pub mod audit;
+pub mod config;
+pub mod db;
+pub mod grpc;
+pub mod outbox;
+pub mod request_id;
+pub mod shutdown;
+pub mod telemetry;
+pub mod token;
+
+pub use config::{AppEnv, Config};

@@ -1,0 +1,333 @@
+//! Access tokens (JWT, EdDSA/Ed25519) into a typed principal, role guards, service tokens for
+//! calls that act for no user, and Ed25519 key generation for `apctl keys generate`.
+
+use std::time::Duration;
+
+use ap_types::{Role, SessionId, UserId};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+const ISSUER: &str = "ap-auth";
+const ACCESS_AUDIENCE: &str = "ap-api";
+const SERVICE_AUDIENCE: &str = "ap-internal";
+
+/// Why a presented token was refused. Never shown to a client beyond "invalid token".
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+/// Why a principal may not do something.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("role {role} may not perform this action")]
+pub struct Forbidden {
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AccessClaims {
+    sub: String,
+    role: String,
+    email: String,
+    jti: String,
+    sid: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+/// The authenticated user behind a request, as proven by a verified access token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub role: Role,
+    pub email: String,
+    pub session_id: SessionId,
+    pub token_id: String,
+}
+
+impl Principal {
+    /// Role guard: Ok when the principal holds one of `allowed`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), Forbidden> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(Forbidden { role: self.role })
+        }
+    }
+}
+
+/// Issues access tokens; only the auth service holds one.
+pub struct TokenSigner {
+    key: EncodingKey,
+    ttl: Duration,
+}
+
+impl TokenSigner {
+    pub fn from_pem(private_pem: &SecretString, ttl: Duration) -> anyhow::Result<Self> {
+        let key = EncodingKey::from_ed_pem(private_pem.expose_secret().as_bytes())
+            .map_err(|e| anyhow::anyhow!("JWT_PRIVATE_KEY is not an Ed25519 PEM key: {e}"))?;
+        Ok(Self { key, ttl })
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(
+        &self,
+        user_id: UserId,
+        role: Role,
+        email: &str,
+        session_id: SessionId,
+    ) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: user_id.to_string(),
+            role: role.as_str().to_owned(),
+            email: email.to_owned(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            sid: session_id.to_string(),
+            iat: now,
+            exp: now + i64::try_from(self.ttl.as_secs())?,
+            iss: ISSUER.to_owned(),
+            aud: ACCESS_AUDIENCE.to_owned(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &self.key,
+        )?)
+    }
+}
+
+/// Verifies access tokens with the public key; every service holds one.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenVerifier {
+    pub fn from_pem(public_pem: &str) -> anyhow::Result<Self> {
+        let key = DecodingKey::from_ed_pem(public_pem.as_bytes())
+            .map_err(|e| anyhow::anyhow!("JWT_PUBLIC_KEY is not an Ed25519 PEM key: {e}"))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[ACCESS_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        // Tokens live 15 minutes; a few seconds of clock skew between hosts is enough.
+        validation.leeway = 5;
+        Ok(Self { key, validation })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.key, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let c = data.claims;
+        let invalid = |what: &str| TokenError::Invalid(format!("bad {what} claim"));
+        Ok(Principal {
+            user_id: c.sub.parse().map_err(|_| invalid("sub"))?,
+            role: c.role.parse().map_err(|_| invalid("role"))?,
+            email: c.email,
+            session_id: c.sid.parse().map_err(|_| invalid("sid"))?,
+            token_id: c.jti,
+        })
+    }
+
+    /// Verifies the `authorization: Bearer …` value of a request.
+    pub fn verify_bearer(&self, header: Option<&str>) -> Result<Principal, TokenError> {
+        let header = header.ok_or(TokenError::Missing)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(TokenError::Missing)?;
+        self.verify(token.trim())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ServiceClaims {
+    sub: String,
+    aud: String,
+    exp: i64,
+}
+
+/// Short-lived HMAC tokens naming the calling service, for relays and jobs.
+#[derive(Clone)]
+pub struct ServiceTokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl ServiceTokens {
+    pub fn new(secret: &SecretString) -> anyhow::Result<Self> {
+        let bytes = secret.expose_secret().as_bytes();
+        Ok(Self {
+            encoding: EncodingKey::from_secret(bytes)?,
+            decoding: DecodingKey::from_secret(bytes)?,
+        })
+    }
+
+    pub fn issue(&self, service: &str) -> anyhow::Result<String> {
+        let claims = ServiceClaims {
+            sub: format!("service:{service}"),
+            aud: SERVICE_AUDIENCE.to_owned(),
+            exp: chrono::Utc::now().timestamp() + 300,
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The calling service's name, when the token is valid and names one of `allowed`.
+    pub fn verify(&self, token: &str, allowed: &[&str]) -> Result<String, TokenError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[SERVICE_AUDIENCE]);
+        let data = jsonwebtoken::decode::<ServiceClaims>(token, &self.decoding, &validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let name = data
+            .claims
+            .sub
+            .strip_prefix("service:")
+            .ok_or_else(|| TokenError::Invalid("not a service token".into()))?;
+        if allowed.contains(&name) {
+            Ok(name.to_owned())
+        } else {
+            Err(TokenError::Invalid(format!(
+                "service {name} not allowed here"
+            )))
+        }
+    }
+}
+
+/// A fresh Ed25519 key pair as (PKCS#8 private PEM, SPKI public PEM).
+pub fn generate_ed25519_pem() -> anyhow::Result<(SecretString, String)> {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 =
+        Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| anyhow::anyhow!("keygen failed"))?;
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+        .map_err(|_| anyhow::anyhow!("generated key does not load"))?;
+    // SubjectPublicKeyInfo for Ed25519 is a fixed 12-byte header plus the 32-byte key.
+    let mut spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    spki.extend_from_slice(pair.public_key().as_ref());
+    Ok((
+        SecretString::from(pem("PRIVATE KEY", pkcs8.as_ref())),
+        pem("PUBLIC KEY", &spki),
+    ))
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> (TokenSigner, TokenVerifier) {
+        let (private, public) = generate_ed25519_pem().expect("keygen");
+        (
+            TokenSigner::from_pem(&private, Duration::from_secs(900)).expect("signer"),
+            TokenVerifier::from_pem(&public).expect("verifier"),
+        )
+    }
+
+    #[test]
+    fn an_issued_token_verifies_into_its_principal() {
+        let (signer, verifier) = pair();
+        let (user, session) = (UserId::new(), SessionId::new());
+        let token = signer
+            .issue(user, Role::Admin, "a@example.com", session)
+            .expect("issue");
+        let p = verifier
+            .verify_bearer(Some(&format!("Bearer {token}")))
+            .expect("valid");
+        assert_eq!(
+            (p.user_id, p.role, p.session_id),
+            (user, Role::Admin, session)
+        );
+        assert!(p.require(&[Role::Admin]).is_ok());
+        assert_eq!(
+            p.require(&[Role::Auditor]),
+            Err(Forbidden { role: Role::Admin })
+        );
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_is_refused() {
+        let (signer, _) = pair();
+        let (_, other) = pair();
+        let token = signer
+            .issue(UserId::new(), Role::Admin, "a@x", SessionId::new())
+            .expect("issue");
+        assert!(matches!(other.verify(&token), Err(TokenError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_tampered_token_is_refused() {
+        let (signer, verifier) = pair();
+        let token = signer
+            .issue(UserId::new(), Role::ApClerk, "c@x", SessionId::new())
+            .expect("issue");
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&parts[1])
+            .expect("b64");
+        let forged = String::from_utf8(claims)
+            .expect("utf8")
+            .replace("AP_CLERK", "ADMIN");
+        parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged);
+        assert!(verifier.verify(&parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let (private, public) = generate_ed25519_pem().expect("keygen");
+        let key = EncodingKey::from_ed_pem(private.expose_secret().as_bytes()).expect("key");
+        let past = chrono::Utc::now().timestamp() - 3600;
+        let claims = AccessClaims {
+            sub: UserId::new().to_string(),
+            role: "ADMIN".into(),
+            email: "a@x".into(),
+            jti: "j".into(),
+            sid: SessionId::new().to_string(),
+            iat: past - 900,
+            exp: past,
+            iss: ISSUER.into(),
+            aud: ACCESS_AUDIENCE.into(),
+        };
+        let expired =
+            jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &key).expect("encode");
+        let verifier = TokenVerifier::from_pem(&public).expect("verifier");
+        assert!(verifier.verify(&expired).is_err());
+    }
+
+    #[test]
+    fn service_tokens_name_their_service_and_respect_the_allow_list() {
+        let tokens = ServiceTokens::new(&SecretString::from("s".repeat(40))).expect("tokens");
+        let t = tokens.issue("invoice").expect("issue");
+        assert_eq!(tokens.verify(&t, &["invoice"]).as_deref(), Ok("invoice"));
+        assert!(tokens.verify(&t, &["payment"]).is_err());
+        let other = ServiceTokens::new(&SecretString::from("x".repeat(40))).expect("tokens");
+        assert!(other.verify(&t, &["invoice"]).is_err());
+    }
+}

@@ -1,0 +1,240 @@
+//! The REST gateway: axum routes over the services' gRPC APIs, with request ids, rate
+//! limits, security headers, a single error format, OpenAPI and Prometheus metrics.
+
+pub mod client_ip;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod rate_limit;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ap_kit::Config;
+use ap_kit::token::TokenVerifier;
+use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::PropagateRequestIdLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+pub use state::AppState;
+use state::{Backend, intercepted};
+
+/// Largest JSON/form body the API accepts (uploads get their own limit on their routes).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the state from configuration; channels connect lazily.
+pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let public = config
+        .jwt_public_key
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the gateway"))?;
+    let auth_channel =
+        ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?;
+    Ok(AppState {
+        auth: AuthServiceClient::new(intercepted(auth_channel.clone())),
+        verifier: TokenVerifier::from_pem(public)?,
+        backends: vec![Backend {
+            name: "auth",
+            grpc_service: "ap.auth.v1.AuthService",
+            channel: auth_channel,
+        }],
+        login_limiter: rate_limit::Limiter::per_minute(
+            "login",
+            config.rate_limits.login_per_minute,
+        ),
+        general_limiter: rate_limit::Limiter::per_minute(
+            "general",
+            config.rate_limits.general_per_minute,
+        ),
+        health_timeout: Duration::from_secs(2),
+    })
+}
+
+/// Every route, without the cross-cutting layers.
+pub fn routes(state: &AppState, api_docs: bool) -> Router {
+    let login_limited = Router::new()
+        .route("/auth/token", post(routes::auth::token))
+        .route("/auth/login", post(routes::auth::login))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.login_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    let api = Router::new()
+        .merge(login_limited)
+        .route("/auth/refresh", post(routes::auth::refresh))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/auth/me", get(routes::auth::me))
+        .route("/users/me", get(routes::auth::me))
+        .route(
+            "/admin/users",
+            get(routes::users::list).post(routes::users::create),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(routes::users::get)
+                .patch(routes::users::update)
+                .delete(routes::users::delete),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.general_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    let mut router = Router::new()
+        .nest("/api/v1", api)
+        .route("/health", get(health::health))
+        .route("/health/live", get(health::live))
+        .route("/metrics", get(health::metrics));
+    if api_docs {
+        router = router.merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .url("/api/openapi.json", openapi::ApiDoc::openapi()),
+        );
+    }
+    router.with_state(state.clone())
+}
+
+/// The cross-cutting layers, outermost first (ServiceBuilder order):
+/// 1. request id — scoped before anything logs, so every line and error body carries it;
+/// 2. propagate it onto every response, including ones made by inner layers;
+/// 3. Sentry hub + HTTP transaction per request;
+/// 4. the `http` span with request id and route, parent of every log line below;
+/// 5. client address (trusted-proxy aware), needed by the rate limiters and services;
+/// 6. access log + metrics, which see the final status;
+/// 7. error-body normalisation, then panic capture, so a panic's 500 is also normalised;
+/// 8. security headers, CORS, body limit.
+pub fn with_layers(router: Router, config: &Config) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(
+            config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id")]);
+    let trusted = Arc::new(config.trusted_proxies.clone());
+    router.layer(
+        ServiceBuilder::new()
+            .layer(ap_kit::request_id::RequestIdScopeLayer)
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(sentry_tower::NewSentryLayer::<Request<axum::body::Body>>::new_from_top())
+            .layer(sentry_tower::SentryHttpLayer::new().enable_transaction())
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+                let rid = ap_kit::request_id::request_id_of(req.headers()).unwrap_or("-");
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str());
+                tracing::info_span!("http", request_id = %rid, method = %req.method(), route = %route)
+            }).on_response(()).on_request(()).on_failure(()))
+            .layer(axum::middleware::from_fn_with_state(trusted, client_ip::resolve))
+            .layer(axum::middleware::from_fn(middleware::access_log))
+            .layer(axum::middleware::from_fn(middleware::normalize_errors))
+            .layer(CatchPanicLayer::custom(middleware::panic_response))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
+            .layer(cors)
+            .layer(DefaultBodyLimit::max(BODY_LIMIT))
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+    )
+}
+
+/// Routes plus layers: the whole HTTP application.
+pub fn app(state: &AppState, config: &Config) -> Router {
+    with_layers(routes(state, config.api_docs_enabled), config)
+}
+
+/// A bound gateway, ready to serve.
+pub struct Gateway {
+    listener: TcpListener,
+    router: Router,
+    limiters: [rate_limit::Limiter; 2],
+}
+
+impl Gateway {
+    pub async fn build(config: &Config, addr: SocketAddr) -> anyhow::Result<Self> {
+        let state = build_state(config)?;
+        health::prometheus();
+        let router = app(&state, config);
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self {
+            listener,
+            router,
+            limiters: [state.login_limiter.clone(), state.general_limiter.clone()],
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let limiters = self.limiters;
+        // Rate-limiter state grows with the number of client addresses; trim it regularly.
+        let janitor = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                limiters.iter().for_each(rate_limit::Limiter::shrink);
+            }
+        });
+        let result = serve(self.listener, self.router, shutdown).await;
+        janitor.abort();
+        result
+    }
+}
+
+/// Serves `router` with client addresses available, until `shutdown`.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "gateway listening");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

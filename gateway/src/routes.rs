@@ -1,0 +1,13 @@
+//! REST routes under `/api/v1`, one module per resource.
+
+pub mod auth;
+pub mod users;
+
+use serde::Serialize;
+
+/// A keyset page: `{"items": [...], "next_cursor": "..."|null}`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,39 @@
+//! Shared state of the gateway: gRPC clients (with the propagation interceptor), the token
+//! verifier and the rate limiters.
+
+use std::time::Duration;
+
+use ap_kit::token::TokenVerifier;
+use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+
+use crate::rate_limit::Limiter;
+
+pub type Intercepted = InterceptedService<
+    Channel,
+    fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>,
+>;
+
+/// One backend service as the health endpoint checks it.
+#[derive(Clone)]
+pub struct Backend {
+    pub name: &'static str,
+    /// Fully qualified gRPC service name registered in its health service.
+    pub grpc_service: &'static str,
+    pub channel: Channel,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: AuthServiceClient<Intercepted>,
+    pub verifier: TokenVerifier,
+    pub backends: Vec<Backend>,
+    pub login_limiter: Limiter,
+    pub general_limiter: Limiter,
+    pub health_timeout: Duration,
+}
+
+pub fn intercepted(channel: Channel) -> Intercepted {
+    InterceptedService::new(channel, ap_kit::request_id::propagate as fn(_) -> _)
+}

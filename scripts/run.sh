@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make run`: the whole product on an embedded default — PostgreSQL found or started, dev
+# keys generated, migrations applied, demo data seeded, every service and the gateway in one
+# process on port 8080.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/postgres.sh
+
+cargo build --bin apctl
+APCTL=target/debug/apctl
+mkdir -p .data
+if [ -z "${JWT_PRIVATE_KEY:-}" ]; then
+  if [ ! -f .data/keys/jwt_private.pem ]; then
+    "$APCTL" keys generate --out .data/keys >/dev/null
+  fi
+  export JWT_PRIVATE_KEY="$PWD/.data/keys/jwt_private.pem"
+  export JWT_PUBLIC_KEY="$PWD/.data/keys/jwt_public.pem"
+fi
+export APP_ENV="${APP_ENV:-development}"
+export GATEWAY_ADDR="${GATEWAY_ADDR:-0.0.0.0:8080}"
+
+"$APCTL" migrate
+"$APCTL" seed --demo
+
+port="${GATEWAY_ADDR##*:}"
+cat <<MSG
+
+  AP automation is starting on http://localhost:$port
+    API:         http://localhost:$port/api/v1
+    API docs:    http://localhost:$port/api/docs
+    Health:      http://localhost:$port/health
+    Metrics:     http://localhost:$port/metrics
+  Demo accounts (password: demo-password):
+    admin@example.com (ADMIN)      analyst@example.com (AP_ANALYST)
+    approver@example.com (APPROVER) clerk@example.com (AP_CLERK)
+    auditor@example.com (AUDITOR)
+  Database: ${DATABASE_URL%%\?*}
+  Stop with Ctrl-C.
+
+MSG
+exec "$APCTL" serve all

@@ -1,0 +1,214 @@
+//! tonic implementation of `ap.auth.v1.AuthService`: authenticate, convert, call the app
+//! layer, convert back. One exhaustive mapping from `AppError` to `Status`.
+
+use ap_kit::audit::RequestContext;
+use ap_kit::grpc::{authenticate, internal, unavailable};
+use ap_proto::auth::v1 as pb;
+use ap_proto::auth::v1::auth_service_server::AuthService;
+use secrecy::{ExposeSecret, SecretString};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::app::{AppError, AuthApp, Caller, NewUser, Tokens, UserPatch, UserView};
+
+pub struct AuthGrpc {
+    app: AuthApp,
+}
+
+impl AuthGrpc {
+    pub fn new(app: AuthApp) -> Self {
+        Self { app }
+    }
+
+    fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        Ok(Caller {
+            principal: authenticate(self.app.verifier(), req)?,
+            ctx: RequestContext::from_metadata(req.metadata()),
+        })
+    }
+}
+
+impl From<AppError> for Status {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::InvalidCredentials => Status::unauthenticated("Incorrect email or password."),
+            AppError::Locked => {
+                Status::resource_exhausted("Too many failed login attempts. Try again later.")
+            }
+            AppError::InvalidRefreshToken => {
+                Status::unauthenticated("Invalid or expired refresh token.")
+            }
+            AppError::Unauthenticated => Status::unauthenticated("Not authenticated."),
+            AppError::Forbidden => {
+                Status::permission_denied("You do not have permission to perform this action.")
+            }
+            AppError::NotFound => Status::not_found("User not found."),
+            AppError::DuplicateEmail => {
+                Status::already_exists("A user with this email already exists.")
+            }
+            AppError::Invalid(msg) => Status::invalid_argument(msg),
+            AppError::Policy(p) => Status::invalid_argument(p.to_string()),
+            AppError::SelfModification => Status::failed_precondition(
+                "You cannot deactivate, delete or change the role of your own account.",
+            ),
+            AppError::Unavailable(e) => unavailable(e),
+            AppError::Unexpected(e) => internal(e),
+        }
+    }
+}
+
+fn tokens(t: Tokens) -> pb::TokenPair {
+    pb::TokenPair {
+        access_token: t.access_token.expose_secret().to_owned(),
+        refresh_token: t.refresh_token.expose_secret().to_owned(),
+        token_type: "bearer".to_owned(),
+        expires_in: t.expires_in,
+    }
+}
+
+fn user(u: UserView) -> pb::User {
+    pb::User {
+        id: u.id.to_string(),
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        is_active: u.is_active,
+        created_at: u.created_at.to_rfc3339(),
+        updated_at: u.updated_at.to_rfc3339(),
+    }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, Status> {
+    raw.parse()
+        .map_err(|_| Status::invalid_argument("Invalid user id."))
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthGrpc {
+    async fn login(
+        &self,
+        req: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
+        let ctx = RequestContext::from_metadata(req.metadata());
+        let body = req.into_inner();
+        let t = self
+            .app
+            .login(&body.email, SecretString::from(body.password), &ctx)
+            .await?;
+        Ok(Response::new(tokens(t)))
+    }
+
+    async fn refresh(
+        &self,
+        req: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
+        let ctx = RequestContext::from_metadata(req.metadata());
+        let token = req.into_inner().refresh_token;
+        if token.is_empty() {
+            return Err(Status::invalid_argument("refresh_token is required."));
+        }
+        let t = self.app.refresh(SecretString::from(token), &ctx).await?;
+        Ok(Response::new(tokens(t)))
+    }
+
+    async fn logout(
+        &self,
+        req: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let token = Some(req.into_inner().refresh_token)
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
+        self.app.logout(&caller, token).await?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn me(&self, req: Request<pb::MeRequest>) -> Result<Response<pb::User>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(user(self.app.me(&caller).await?)))
+    }
+
+    async fn create_user(
+        &self,
+        req: Request<pb::CreateUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let created = self
+            .app
+            .create_user(
+                &caller,
+                NewUser {
+                    email: b.email,
+                    name: b.name,
+                    password: SecretString::from(b.password),
+                    role: b.role,
+                },
+            )
+            .await?;
+        Ok(Response::new(user(created)))
+    }
+
+    async fn list_users(
+        &self,
+        req: Request<pb::ListUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let page = b.page.unwrap_or_default();
+        let after = match page.cursor.as_str() {
+            "" => None,
+            c => Some(
+                c.parse()
+                    .map_err(|_| Status::invalid_argument("Invalid cursor."))?,
+            ),
+        };
+        let limit = if page.limit == 0 { 50 } else { page.limit };
+        let role = Some(b.role).filter(|r| !r.is_empty());
+        let (items, next) = self
+            .app
+            .list_users(&caller, after, limit, role, b.is_active)
+            .await?;
+        Ok(Response::new(pb::ListUsersResponse {
+            items: items.into_iter().map(user).collect(),
+            next_cursor: next.map(|n| n.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn get_user(
+        &self,
+        req: Request<pb::GetUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_id(&req.get_ref().id)?;
+        Ok(Response::new(user(self.app.get_user(&caller, id).await?)))
+    }
+
+    async fn update_user(
+        &self,
+        req: Request<pb::UpdateUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let id = parse_id(&b.id)?;
+        let patch = UserPatch {
+            name: b.name,
+            role: b.role,
+            is_active: b.is_active,
+            password: b.password.map(SecretString::from),
+        };
+        Ok(Response::new(user(
+            self.app.update_user(&caller, id, patch).await?,
+        )))
+    }
+
+    async fn delete_user(
+        &self,
+        req: Request<pb::DeleteUserRequest>,
+    ) -> Result<Response<pb::DeleteUserResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_id(&req.get_ref().id)?;
+        self.app.delete_user(&caller, id).await?;
+        Ok(Response::new(pb::DeleteUserResponse {}))
+    }
+}
