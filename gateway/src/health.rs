@@ -85,3 +85,14 @@ pub async fn metrics() -> impl IntoResponse {
         prometheus().render(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recorded_metrics_are_rendered() {
+        let handle = super::prometheus();
+        metrics::counter!("probe_total", "route" => "/x").increment(2);
+        let text = handle.render();
+        assert!(text.contains("probe_total{route=\"/x\"} 2"), "{text:?}");
+    }
+}

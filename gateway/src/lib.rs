@@ -46,6 +46,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the gateway"))?;
     let auth_channel =
         ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?;
+    // Record metrics from the first request on.
+    health::prometheus();
     Ok(AppState {
         auth: AuthServiceClient::new(intercepted(auth_channel.clone())),
         verifier: TokenVerifier::from_pem(public)?,
@@ -111,13 +113,14 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
 
 /// The cross-cutting layers, outermost first (ServiceBuilder order):
 /// 1. request id — scoped before anything logs, so every line and error body carries it;
-/// 2. propagate it onto every response, including ones made by inner layers;
+/// 2. propagate it, and the security headers, onto every response, including ones made by
+///    inner layers (a panic's 500, a 404, a 413);
 /// 3. Sentry hub + HTTP transaction per request;
 /// 4. the `http` span with request id and route, parent of every log line below;
 /// 5. client address (trusted-proxy aware), needed by the rate limiters and services;
 /// 6. access log + metrics, which see the final status;
 /// 7. error-body normalisation, then panic capture, so a panic's 500 is also normalised;
-/// 8. security headers, CORS, body limit.
+/// 8. CORS, body limits.
 pub fn with_layers(router: Router, config: &Config) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -145,6 +148,15 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
         ServiceBuilder::new()
             .layer(ap_kit::request_id::RequestIdScopeLayer)
             .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ))
             .layer(sentry_tower::NewSentryLayer::<Request<axum::body::Body>>::new_from_top())
             .layer(sentry_tower::SentryHttpLayer::new().enable_transaction())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
@@ -159,15 +171,6 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
             .layer(axum::middleware::from_fn(middleware::access_log))
             .layer(axum::middleware::from_fn(middleware::normalize_errors))
             .layer(CatchPanicLayer::custom(middleware::panic_response))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-            .layer(SetResponseHeaderLayer::overriding(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("no-referrer"),
-            ))
             .layer(cors)
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
@@ -189,7 +192,6 @@ pub struct Gateway {
 impl Gateway {
     pub async fn build(config: &Config, addr: SocketAddr) -> anyhow::Result<Self> {
         let state = build_state(config)?;
-        health::prometheus();
         let router = app(&state, config);
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {

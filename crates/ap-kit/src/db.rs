@@ -166,31 +166,6 @@ pub async fn run_migrations(
     result
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schema_names_are_checked_before_reaching_sql() {
-        assert!(url_with_schema("postgres://h/db", "auth").is_ok());
-        assert!(url_with_schema("postgres://h/db", "auth; drop").is_err());
-        assert!(url_with_schema("postgres://h/db", "").is_err());
-    }
-
-    #[test]
-    fn search_path_is_appended_to_any_url() {
-        assert_eq!(
-            url_with_schema("postgres://h/db", "auth").expect("valid"),
-            "postgres://h/db?options=-c%20search_path%3Dauth%2Cpublic"
-        );
-        assert!(
-            url_with_schema("postgres://h/db?sslmode=disable", "auth")
-                .expect("valid")
-                .contains("disable&options=")
-        );
-    }
-}
-
 /// Creates the database `url` names when it does not exist yet (development and CI; in
 /// production the database is provisioned beforehand and this only checks).
 pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
@@ -224,4 +199,29 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
     drop(client);
     driver.abort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_checked_before_reaching_sql() {
+        assert!(url_with_schema("postgres://h/db", "auth").is_ok());
+        assert!(url_with_schema("postgres://h/db", "auth; drop").is_err());
+        assert!(url_with_schema("postgres://h/db", "").is_err());
+    }
+
+    #[test]
+    fn search_path_is_appended_to_any_url() {
+        assert_eq!(
+            url_with_schema("postgres://h/db", "auth").expect("valid"),
+            "postgres://h/db?options=-c%20search_path%3Dauth%2Cpublic"
+        );
+        assert!(
+            url_with_schema("postgres://h/db?sslmode=disable", "auth")
+                .expect("valid")
+                .contains("disable&options=")
+        );
+    }
 }

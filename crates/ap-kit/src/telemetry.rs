@@ -72,7 +72,10 @@ pub fn init(service: &'static str, config: &Config) -> anyhow::Result<TelemetryG
             .with_current_span(true)
             .with_span_list(true)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(true).boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed(),
     };
     let otel = tracer
         .as_ref()

@@ -1,0 +1,168 @@
+//! `apctl` as an operator runs it: the real binary against a real database.
+
+use std::process::{Command, Output};
+
+use ap_test_support::TestDb;
+
+fn apctl(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apctl"));
+    cmd.env_clear().env("RUST_LOG", "warn").args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run apctl")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+async fn db() -> TestDb {
+    TestDb::new("cli", |url| async move { ap_auth::migrate(&url).await }).await
+}
+
+#[test]
+fn production_with_default_or_missing_secrets_refuses_to_start_naming_the_variables() {
+    let out = apctl(
+        &["serve", "all"],
+        &[
+            ("APP_ENV", "production"),
+            ("DATABASE_URL", "postgres://ap@db/ap"),
+            (
+                "SERVICE_TOKEN_SECRET",
+                "dev-service-token-secret-not-for-production",
+            ),
+        ],
+    );
+    assert!(!out.status.success());
+    let msg = text(&out);
+    for var in ["SERVICE_TOKEN_SECRET", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"] {
+        assert!(msg.contains(var), "{var} not named in: {msg}");
+    }
+    assert!(
+        !msg.contains("dev-service-token-secret"),
+        "the secret itself is not echoed: {msg}"
+    );
+}
+
+#[test]
+fn demo_seeding_is_refused_in_production() {
+    let out = apctl(&["seed", "--demo"], &[("APP_ENV", "production")]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn keys_generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites_silently() {
+    let dir = std::env::temp_dir().join(format!("apctl-keys-{}", uuid::Uuid::new_v4().simple()));
+    let dir_s = dir.to_string_lossy().to_string();
+    let out = apctl(&["keys", "generate", "--out", &dir_s], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let private = std::fs::read_to_string(dir.join("jwt_private.pem")).expect("private");
+    assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("jwt_private.pem"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "private key must not be group/world readable"
+        );
+    }
+    let public = std::fs::read_to_string(dir.join("jwt_public.pem")).expect("public");
+    ap_kit::token::TokenVerifier::from_pem(&public).expect("public key loads");
+    let again = apctl(&["keys", "generate", "--out", &dir_s], &[]);
+    assert!(!again.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("jwt_private.pem")).expect("private"),
+        private
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the_triggers_back() {
+    let db = db().await;
+    let env = [("DATABASE_URL", db.url())];
+    let first = apctl(&["seed", "--demo"], &env);
+    assert!(first.status.success(), "{}", text(&first));
+    let second = apctl(&["seed", "--demo"], &env);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(text(&second).contains("exists  admin@example.com"));
+
+    let client = db.client().await;
+    let users: i64 = client
+        .query_one("SELECT count(*) FROM auth.users", &[])
+        .await
+        .expect("n")
+        .get(0);
+    assert_eq!(users, 5);
+
+    let ok = apctl(&["audit", "verify"], &env);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("auth: intact (5 rows)"), "{}", text(&ok));
+
+    client
+        .batch_execute(
+            "SET session_replication_role = replica; \
+             UPDATE auth.audit_log SET after_data = jsonb_set(after_data, '{role}', '\"ADMIN\"') WHERE seq = 4;",
+        )
+        .await
+        .expect("tamper as superuser");
+    let broken = apctl(&["audit", "verify"], &env);
+    assert!(!broken.status.success());
+    let msg = text(&broken);
+    assert!(msg.contains("auth: BROKEN at row 4"), "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_create_reads_the_password_from_the_environment_and_enforces_policy() {
+    let db = db().await;
+    let weak = apctl(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+        ],
+        &[("DATABASE_URL", db.url()), ("APCTL_PASSWORD", "short")],
+    );
+    assert!(!weak.status.success());
+    let ok = apctl(
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "AUDITOR",
+        ],
+        &[
+            ("DATABASE_URL", db.url()),
+            ("APCTL_PASSWORD", "a-long-enough-password"),
+        ],
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    let role: String = db
+        .client()
+        .await
+        .query_one(
+            "SELECT role FROM auth.users WHERE email = 'ops@example.com'",
+            &[],
+        )
+        .await
+        .expect("user")
+        .get(0);
+    assert_eq!(role, "AUDITOR");
+}

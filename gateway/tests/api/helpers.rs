@@ -1,0 +1,221 @@
+//! `TestApp`: spawns the auth service and the gateway on loopback port 0 against a fresh
+//! database, plus helpers to seed users and log in.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ap_kit::Config;
+use ap_kit::audit::RequestContext;
+use ap_test_support::{LogCapture, TestDb, capture_logs};
+use ap_types::Role;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub const PASSWORD: &str = "a-long-test-password";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    pub auth: ap_auth::AuthApp,
+    pub logs: LogCapture,
+    pub private_key: SecretString,
+    _shutdown: watch::Sender<bool>,
+}
+
+pub async fn test_db() -> TestDb {
+    TestDb::new("gateway", |url| async move { ap_auth::migrate(&url).await }).await
+}
+
+/// Config for a test: fresh keys, the test database, generous general rate limit.
+pub fn test_config(db: &TestDb, extra: &[(&str, &str)]) -> (Config, SecretString) {
+    let (private, public) = ap_kit::token::generate_ed25519_pem().expect("keys");
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("APP_ENV".into(), "test".into()),
+        ("DATABASE_URL".into(), db.url().to_owned()),
+        ("JWT_PRIVATE_KEY".into(), private.expose_secret().to_owned()),
+        ("JWT_PUBLIC_KEY".into(), public),
+        ("RATE_LIMIT_GENERAL_PER_MIN".into(), "100000".into()),
+        ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+    ]);
+    for (k, v) in extra {
+        env.insert((*k).into(), (*v).into());
+    }
+    (
+        Config::from_lookup(|k| env.get(k).cloned()).expect("config"),
+        private,
+    )
+}
+
+async fn stop(mut rx: watch::Receiver<bool>) {
+    let _ = rx.wait_for(|v| *v).await;
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[], None).await
+    }
+
+    /// `extra_routes` are merged under the standard layers (to test e.g. panics).
+    pub async fn spawn_with(
+        extra_env: &[(&str, &str)],
+        extra_routes: Option<axum::Router>,
+    ) -> TestApp {
+        let logs = capture_logs();
+        let db = test_db().await;
+        let (mut config, private_key) = test_config(&db, extra_env);
+        let (tx, rx) = watch::channel(false);
+
+        let auth = ap_auth::Application::build(&config, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("auth service")
+            .with_health_interval(Duration::from_millis(200));
+        config.services.auth_url = format!("http://{}", auth.local_addr());
+        tokio::spawn(auth.run_until(stop(rx.clone())));
+
+        let state = ap_gateway::build_state(&config).expect("gateway state");
+        let mut routes = ap_gateway::routes(&state, config.api_docs_enabled);
+        if let Some(extra) = extra_routes {
+            routes = routes.merge(extra);
+        }
+        let router = ap_gateway::with_layers(routes, &config);
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(ap_gateway::serve(listener, router, stop(rx)));
+
+        let pool = ap_kit::db::connect_pool(db.url(), ap_auth::SCHEMA, 2).expect("pool");
+        let auth = ap_auth::build_app(&config, pool).expect("auth app");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .expect("client");
+        let app = TestApp {
+            addr,
+            http,
+            db,
+            auth,
+            logs,
+            private_key,
+            _shutdown: tx,
+        };
+        app.wait_healthy().await;
+        app
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits until the auth service reports its database as reachable.
+    pub async fn wait_healthy(&self) {
+        for _ in 0..100 {
+            if let Ok(r) = self.http.get(self.url("/health")).send().await
+                && r.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("gateway never became healthy");
+    }
+
+    /// Creates a user with `role` straight through the auth use-case layer.
+    pub async fn seed_user(&self, role: Role) -> String {
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str().to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.auth
+            .create_user_unchecked(
+                ap_auth::app::NewUser {
+                    email: email.clone(),
+                    name: format!("Test {role}"),
+                    password: SecretString::from(PASSWORD.to_owned()),
+                    role: role.as_str().to_owned(),
+                },
+                &RequestContext::default(),
+            )
+            .await
+            .expect("seed user");
+        email
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Logs in and returns the token pair as JSON.
+    pub async fn tokens(&self, email: &str) -> Value {
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status(), 200, "login of {email} failed");
+        r.json().await.expect("json")
+    }
+
+    /// A user of `role` and their access token.
+    pub async fn user_with_token(&self, role: Role) -> (String, String) {
+        let email = self.seed_user(role).await;
+        let tokens = self.tokens(&email).await;
+        (
+            email,
+            tokens["access_token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/auth/refresh"))
+            .json(&serde_json::json!({"refresh_token": refresh_token}))
+            .send()
+            .await
+            .expect("refresh request")
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Audit actions recorded in the auth schema for `entity_id` (or all when None), in order.
+    pub async fn audit_actions(&self) -> Vec<String> {
+        self.db
+            .client()
+            .await
+            .query("SELECT action FROM auth.audit_log ORDER BY seq", &[])
+            .await
+            .expect("audit")
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    }
+}
+
+/// Asserts an error body of the house format, with `detail` exactly as given.
+pub async fn assert_error(resp: reqwest::Response, status: u16, detail: &str) -> Value {
+    assert_eq!(resp.status(), status);
+    let rid = resp
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("x-request-id on every response");
+    let body: Value = resp.json().await.expect("json error body");
+    assert_eq!(body["detail"], detail, "{body}");
+    assert!(body["code"].is_string(), "{body}");
+    assert_eq!(body["request_id"], rid.as_str(), "{body}");
+    body
+}
