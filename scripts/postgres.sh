@@ -40,15 +40,22 @@ ap_pg_private() {
     id -u "$runner" >/dev/null 2>&1 || useradd -M -r -s /usr/sbin/nologin "$runner"
     chown "$runner" "$root"
     as_runner=(su -s /bin/sh "$runner" -c)
+    if ! "${as_runner[@]}" "cd / && test -w '$root'" 2>/dev/null; then
+      # The checkout sits under a directory the unprivileged user cannot enter (e.g. /root):
+      # keep the cluster in a per-checkout directory it can reach instead.
+      root="/var/tmp/ap-pg-$(printf '%s' "$(pwd)" | cksum | cut -d' ' -f1)"
+      data="$root/pg"
+      mkdir -p "$root" && chown "$runner" "$root"
+    fi
   else
     as_runner=(sh -c)
   fi
   if [ ! -f "$data/PG_VERSION" ]; then
     echo "postgres.sh: initialising a private cluster in $data" >&2
-    "${as_runner[@]}" "'$bindir/initdb' -D '$data' -U postgres --auth=trust -E UTF8 >/dev/null"
+    "${as_runner[@]}" "cd / && '$bindir/initdb' -D '$data' -U postgres --auth=trust -E UTF8 >/dev/null"
   fi
   if ! ap_pg_ready 127.0.0.1 "$port"; then
-    "${as_runner[@]}" "'$bindir/pg_ctl' -D '$data' -l '$root/pg.log' -w -o \"-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off\" start >/dev/null"
+    "${as_runner[@]}" "cd / && '$bindir/pg_ctl' -D '$data' -l '$root/pg.log' -w -o \"-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off\" start >/dev/null"
   fi
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/ap"
 }
