@@ -16,6 +16,13 @@ if [ -z "${JWT_PRIVATE_KEY:-}" ]; then
   export JWT_PRIVATE_KEY="$PWD/.data/keys/jwt_private.pem"
   export JWT_PUBLIC_KEY="$PWD/.data/keys/jwt_public.pem"
 fi
+if [ -z "${DATA_ENCRYPTION_KEY:-}" ]; then
+  if [ ! -f .data/keys/data_encryption.key ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 > .data/keys/data_encryption.key)
+  fi
+  DATA_ENCRYPTION_KEY="$(cat .data/keys/data_encryption.key)"
+  export DATA_ENCRYPTION_KEY
+fi
 export APP_ENV="${APP_ENV:-development}"
 export GATEWAY_ADDR="${GATEWAY_ADDR:-0.0.0.0:8080}"
 

@@ -17,8 +17,16 @@ pub fn generate(dir: &Path, force: bool) -> anyhow::Result<()> {
     let (private_pem, public_pem) = ap_kit::token::generate_ed25519_pem()?;
     write_private(&private, private_pem.expose_secret())?;
     std::fs::write(&public, public_pem)?;
+    let data_key = dir.join("data_encryption.key");
+    if force || !data_key.exists() {
+        write_private(
+            &data_key,
+            ap_invoice::crypto::DataCipher::generate_key().expose_secret(),
+        )?;
+    }
     println!("JWT_PRIVATE_KEY={}", private.display());
     println!("JWT_PUBLIC_KEY={}", public.display());
+    println!("DATA_ENCRYPTION_KEY=$(cat {})", data_key.display());
     Ok(())
 }
 

@@ -22,6 +22,7 @@ struct Cli {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Target {
     Auth,
+    Invoice,
     Gateway,
     /// Every service plus the gateway in one process, still speaking gRPC on loopback.
     All,

@@ -8,11 +8,12 @@ use tokio::sync::watch;
 use crate::Target;
 
 /// Every service schema, in migration order.
-pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA];
+pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA, ap_invoice::SCHEMA];
 
 pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     ap_kit::db::ensure_database(database_url).await?;
     ap_auth::migrate(database_url).await?;
+    ap_invoice::migrate(database_url).await?;
     Ok(())
 }
 
@@ -30,6 +31,12 @@ pub fn with_dev_keys(mut config: ap_kit::Config) -> anyhow::Result<ap_kit::Confi
         config.jwt_private_key = Some(private);
         config.jwt_public_key = Some(public);
     }
+    if config.data_encryption_key.is_none() && !config.app_env.is_production() {
+        tracing::warn!(
+            "DATA_ENCRYPTION_KEY not set: using an ephemeral key; stored bank details will not decrypt after a restart"
+        );
+        config.data_encryption_key = Some(ap_invoice::crypto::DataCipher::generate_key());
+    }
     Ok(config)
 }
 
@@ -37,6 +44,7 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
     let _telemetry = ap_kit::telemetry::init(
         match target {
             Target::Auth => "auth",
+            Target::Invoice => "invoice",
             Target::Gateway => "gateway",
             Target::All => "ap",
         },
@@ -46,6 +54,12 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
         Target::Auth => {
             ap_auth::migrate(config.database_url()).await?;
             let app = ap_auth::Application::build(&config, config.services.auth_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
+        Target::Invoice => {
+            ap_invoice::migrate(config.database_url()).await?;
+            let app =
+                ap_invoice::Application::build(&config, config.services.invoice_listen).await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Gateway => {
@@ -61,9 +75,11 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let auth = ap_auth::Application::build(&config, loopback).await?;
     config.services.auth_url = format!("http://{}", auth.local_addr());
+    let invoice = ap_invoice::Application::build(&config, loopback).await?;
+    config.services.invoice_url = format!("http://{}", invoice.local_addr());
     let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
     tracing::info!(
-        gateway = %gateway.local_addr(), auth = %config.services.auth_url,
+        gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
         "all services started"
     );
 
@@ -73,6 +89,7 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     };
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(auth.run_until(stop(rx.clone())));
+    tasks.spawn(invoice.run_until(stop(rx.clone())));
     tasks.spawn(gateway.run_until(stop(rx.clone())));
     tokio::select! {
         () = ap_kit::shutdown::signal() => {}

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["ap/common/v1/common.proto", "ap/auth/v1/auth.proto"];
+    let files = [
+        "ap/common/v1/common.proto",
+        "ap/auth/v1/auth.proto",
+        "ap/invoice/v1/invoice.proto",
+    ];
     let fds = protox::compile(files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(

@@ -9,6 +9,11 @@ use tonic::Code;
 
 pub const INTERNAL_DETAIL: &str = "Internal server error.";
 
+/// Metadata keys services use to shape the HTTP answer (see the invoice service's grpc layer).
+const HTTP_STATUS_HINT: &str = "x-ap-http-status";
+const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
+const EXISTING_INVOICE: &str = "x-ap-existing-invoice-id";
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
@@ -22,6 +27,9 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// On 409 for a document already uploaded: the invoice that has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_invoice_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -31,6 +39,7 @@ pub struct ApiError {
     pub detail: String,
     pub retry_after: Option<u64>,
     pub errors: Option<Vec<FieldError>>,
+    pub existing_invoice_id: Option<String>,
 }
 
 impl ApiError {
@@ -41,6 +50,7 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             errors: None,
+            existing_invoice_id: None,
         }
     }
 
@@ -164,6 +174,46 @@ impl From<tonic::Status> for ApiError {
         if status == StatusCode::TOO_MANY_REQUESTS {
             e.retry_after = Some(60);
         }
+        // Hints a service attaches for the edge: the exact HTTP status of a refused upload,
+        // per-field validation errors, the invoice that already holds a document.
+        match s
+            .metadata()
+            .get(HTTP_STATUS_HINT)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("413") if status == StatusCode::BAD_REQUEST => {
+                e.status = StatusCode::PAYLOAD_TOO_LARGE;
+                e.code = "payload_too_large";
+            }
+            Some("415") if status == StatusCode::BAD_REQUEST => {
+                e.status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+                e.code = "unsupported_media_type";
+            }
+            _ => {}
+        }
+        if let Some(raw) = s
+            .metadata()
+            .get_bin(FIELD_ERRORS)
+            .and_then(|v| v.to_bytes().ok())
+            && let Ok(items) = serde_json::from_slice::<Vec<serde_json::Value>>(&raw)
+        {
+            e.errors = Some(
+                items
+                    .iter()
+                    .filter_map(|i| {
+                        Some(FieldError {
+                            field: i.get("field")?.as_str()?.to_owned(),
+                            message: i.get("message")?.as_str()?.to_owned(),
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        e.existing_invoice_id = s
+            .metadata()
+            .get(EXISTING_INVOICE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         e
     }
 }
@@ -175,6 +225,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             request_id: ap_kit::request_id::current_request_id(),
             errors: self.errors,
+            existing_invoice_id: self.existing_invoice_id,
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after

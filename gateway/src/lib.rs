@@ -18,10 +18,11 @@ use std::time::Duration;
 use ap_kit::Config;
 use ap_kit::token::TokenVerifier;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
+use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,6 +38,10 @@ use state::{Backend, intercepted};
 
 /// Largest JSON/form body the API accepts (uploads get their own limit on their routes).
 const BODY_LIMIT: usize = 1024 * 1024;
+/// Multipart framing around an upload at the size limit.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+/// A CSV import of at most 10,000 rows.
+const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Builds the state from configuration; channels connect lazily.
 pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
@@ -46,20 +51,37 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the gateway"))?;
     let auth_channel =
         ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?;
+    let invoice_channel =
+        ap_kit::grpc::channel(&config.services.invoice_url, config.grpc_request_timeout)?;
     // Record metrics from the first request on.
     health::prometheus();
     Ok(AppState {
         auth: AuthServiceClient::new(intercepted(auth_channel.clone())),
+        invoice: InvoiceServiceClient::new(intercepted(invoice_channel.clone()))
+            .max_decoding_message_size(8 * 1024 * 1024)
+            .max_encoding_message_size(8 * 1024 * 1024),
         verifier: TokenVerifier::from_pem(public)?,
-        backends: vec![Backend {
-            name: "auth",
-            grpc_service: "ap.auth.v1.AuthService",
-            channel: auth_channel,
-        }],
+        backends: vec![
+            Backend {
+                name: "auth",
+                grpc_service: "ap.auth.v1.AuthService",
+                channel: auth_channel,
+            },
+            Backend {
+                name: "invoice",
+                grpc_service: "ap.invoice.v1.InvoiceService",
+                channel: invoice_channel,
+            },
+        ],
         login_limiter: rate_limit::Limiter::per_minute(
             "login",
             config.rate_limits.login_per_minute,
         ),
+        upload_limiter: rate_limit::Limiter::per_minute(
+            "upload",
+            config.rate_limits.upload_per_minute,
+        ),
+        upload_max_bytes: config.upload_max_bytes,
         general_limiter: rate_limit::Limiter::per_minute(
             "general",
             config.rate_limits.general_per_minute,
@@ -77,6 +99,29 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
             state.login_limiter.clone(),
             rate_limit::enforce,
         ));
+    let upload_body = usize::try_from(state.upload_max_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(MULTIPART_OVERHEAD);
+    let upload = Router::new()
+        .route("/invoices/upload", post(routes::invoices::upload))
+        .layer(DefaultBodyLimit::max(upload_body))
+        .layer(RequestBodyLimitLayer::new(upload_body))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.upload_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    let imports = Router::new()
+        .route("/import/vendors", post(routes::imports::vendors))
+        .route(
+            "/import/purchase-orders",
+            post(routes::imports::purchase_orders),
+        )
+        .route(
+            "/import/goods-receipts",
+            post(routes::imports::goods_receipts),
+        )
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(IMPORT_BODY_LIMIT));
     let api = Router::new()
         .merge(login_limited)
         .route("/auth/refresh", post(routes::auth::refresh))
@@ -93,6 +138,46 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
                 .patch(routes::users::update)
                 .delete(routes::users::delete),
         )
+        .route(
+            "/vendors",
+            get(routes::vendors::list).post(routes::vendors::create),
+        )
+        .route(
+            "/vendors/{id}",
+            get(routes::vendors::get)
+                .patch(routes::vendors::update)
+                .delete(routes::vendors::delete),
+        )
+        .route(
+            "/vendors/{id}/bank-account",
+            put(routes::vendors::set_bank_account),
+        )
+        .route(
+            "/vendors/{id}/bank-account/verify",
+            post(routes::vendors::verify_bank_account),
+        )
+        .route(
+            "/purchase-orders",
+            get(routes::orders::list_pos).post(routes::orders::create_po),
+        )
+        .route("/purchase-orders/{id}", get(routes::orders::get_po))
+        .route(
+            "/goods-receipts",
+            get(routes::orders::list_receipts).post(routes::orders::create_receipt),
+        )
+        .route("/goods-receipts/{id}", get(routes::orders::get_receipt))
+        .route("/invoices", get(routes::invoices::list))
+        .route(
+            "/invoices/{id}",
+            get(routes::invoices::get).patch(routes::invoices::patch),
+        )
+        .route("/invoices/{id}/document", get(routes::invoices::document))
+        .route("/invoices/{id}/audit", get(routes::invoices::audit))
+        .route("/invoices/{id}/cancel", post(routes::invoices::cancel))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .merge(upload)
+        .merge(imports)
         .route_layer(axum::middleware::from_fn_with_state(
             state.general_limiter.clone(),
             rate_limit::enforce,
@@ -120,7 +205,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
 /// 5. client address (trusted-proxy aware), needed by the rate limiters and services;
 /// 6. access log + metrics, which see the final status;
 /// 7. error-body normalisation, then panic capture, so a panic's 500 is also normalised;
-/// 8. CORS, body limits.
+/// 8. CORS. Body limits sit on the route groups (JSON, upload, CSV) in `routes`.
 pub fn with_layers(router: Router, config: &Config) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -171,9 +256,7 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
             .layer(axum::middleware::from_fn(middleware::access_log))
             .layer(axum::middleware::from_fn(middleware::normalize_errors))
             .layer(CatchPanicLayer::custom(middleware::panic_response))
-            .layer(cors)
-            .layer(DefaultBodyLimit::max(BODY_LIMIT))
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+            .layer(cors),
     )
 }
 

@@ -12,9 +12,16 @@ use crate::{health, routes};
         health::health, health::live, health::metrics,
         routes::auth::token, routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me,
         routes::users::list, routes::users::create, routes::users::get, routes::users::update, routes::users::delete,
+        routes::vendors::list, routes::vendors::create, routes::vendors::get, routes::vendors::update, routes::vendors::delete,
+        routes::vendors::set_bank_account, routes::vendors::verify_bank_account,
+        routes::orders::list_pos, routes::orders::create_po, routes::orders::get_po,
+        routes::orders::list_receipts, routes::orders::create_receipt, routes::orders::get_receipt,
+        routes::imports::vendors, routes::imports::purchase_orders, routes::imports::goods_receipts,
+        routes::invoices::upload, routes::invoices::list, routes::invoices::get, routes::invoices::document,
+        routes::invoices::audit, routes::invoices::patch, routes::invoices::cancel,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

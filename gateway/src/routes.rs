@@ -1,7 +1,12 @@
 //! REST routes under `/api/v1`, one module per resource.
 
 pub mod auth;
+pub mod imports;
+pub mod input;
+pub mod invoices;
+pub mod orders;
 pub mod users;
+pub mod vendors;
 
 use serde::Serialize;
 

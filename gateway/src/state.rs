@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ap_kit::token::TokenVerifier;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
+use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -27,9 +28,12 @@ pub struct Backend {
 #[derive(Clone)]
 pub struct AppState {
     pub auth: AuthServiceClient<Intercepted>,
+    pub invoice: InvoiceServiceClient<Intercepted>,
     pub verifier: TokenVerifier,
     pub backends: Vec<Backend>,
     pub login_limiter: Limiter,
+    pub upload_limiter: Limiter,
+    pub upload_max_bytes: u64,
     pub general_limiter: Limiter,
     pub health_timeout: Duration,
 }

@@ -86,6 +86,8 @@ impl std::error::Error for ConfigErrors {}
 pub struct ServiceAddrs {
     pub auth_listen: SocketAddr,
     pub auth_url: String,
+    pub invoice_listen: SocketAddr,
+    pub invoice_url: String,
 }
 
 /// Account lockout policy for password logins.
@@ -100,6 +102,7 @@ pub struct LockoutPolicy {
 #[derive(Clone, Copy, Debug)]
 pub struct RateLimits {
     pub login_per_minute: u32,
+    pub upload_per_minute: u32,
     pub general_per_minute: u32,
 }
 
@@ -129,6 +132,11 @@ pub struct Config {
     pub api_docs_enabled: bool,
     pub grpc_request_timeout: Duration,
     pub data_dir: PathBuf,
+    /// AES-256 key (base64) for data encrypted at rest (vendor bank accounts).
+    pub data_encryption_key: Option<SecretString>,
+    /// Object storage: `file:///abs/path` (default under DATA_DIR) or `s3://bucket/prefix`.
+    pub storage_url: String,
+    pub upload_max_bytes: u64,
 }
 
 impl fmt::Debug for Config {
@@ -281,6 +289,34 @@ impl Config {
             &mut errors,
         );
         let auth_url = get("AUTH_URL").unwrap_or_else(|| format!("http://{auth_listen}"));
+        let invoice_listen = parse_or(
+            &get,
+            "INVOICE_ADDR",
+            ([127, 0, 0, 1], 50052).into(),
+            &mut errors,
+        );
+        let invoice_url = get("INVOICE_URL").unwrap_or_else(|| format!("http://{invoice_listen}"));
+        let data_dir = get("DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".data"));
+        let data_encryption_key = match get("DATA_ENCRYPTION_KEY") {
+            Some(key) => {
+                check_data_key(&key, prod, &mut errors);
+                Some(SecretString::from(key))
+            }
+            None if prod => {
+                errors.push(ConfigError::Missing {
+                    var: "DATA_ENCRYPTION_KEY",
+                });
+                None
+            }
+            None => None,
+        };
+        let storage_url = get("STORAGE_URL").unwrap_or_else(|| {
+            let dir = std::path::absolute(data_dir.join("objects"))
+                .unwrap_or_else(|_| data_dir.join("objects"));
+            format!("file://{}", dir.display())
+        });
         let public_url = get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8080".to_owned());
 
         let config = Config {
@@ -308,16 +344,20 @@ impl Config {
             services: ServiceAddrs {
                 auth_listen,
                 auth_url,
+                invoice_listen,
+                invoice_url,
             },
             rate_limits: RateLimits {
                 login_per_minute: parse_or(&get, "RATE_LIMIT_LOGIN_PER_MIN", 10, &mut errors),
+                upload_per_minute: parse_or(&get, "RATE_LIMIT_UPLOAD_PER_MIN", 30, &mut errors),
                 general_per_minute: parse_or(&get, "RATE_LIMIT_GENERAL_PER_MIN", 1200, &mut errors),
             },
             api_docs_enabled: parse_or(&get, "API_DOCS_ENABLED", !prod, &mut errors),
             grpc_request_timeout: secs(&get, "GRPC_REQUEST_TIMEOUT_SECS", 30, &mut errors),
-            data_dir: get("DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".data")),
+            data_dir,
+            data_encryption_key,
+            storage_url,
+            upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
         };
         if errors.is_empty() {
             Ok(config)
@@ -390,6 +430,26 @@ fn read_pem(
         return None;
     }
     Some(pem)
+}
+
+/// A data key is 32 random bytes, base64-encoded.
+fn check_data_key(key: &str, prod: bool, errors: &mut Vec<ConfigError>) {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(key.trim()) {
+        Ok(bytes) if bytes.len() == 32 => {
+            let distinct = bytes.iter().collect::<std::collections::HashSet<_>>().len();
+            if prod && distinct < 16 {
+                errors.push(ConfigError::Weak {
+                    var: "DATA_ENCRYPTION_KEY",
+                    reason: "not random enough",
+                });
+            }
+        }
+        _ => errors.push(ConfigError::Invalid {
+            var: "DATA_ENCRYPTION_KEY",
+            reason: "must be 32 bytes, base64-encoded (apctl keys generate writes one)".into(),
+        }),
+    }
 }
 
 fn check_strong(var: &'static str, value: &str, errors: &mut Vec<ConfigError>) {
@@ -488,6 +548,20 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("TRUSTED_PROXIES"));
         assert!(text.contains("GATEWAY_ADDR"));
+    }
+
+    #[test]
+    fn data_keys_must_be_32_base64_bytes() {
+        let err = load(&[("DATA_ENCRYPTION_KEY", "c2hvcnQ=")]).expect_err("short key");
+        assert!(err.to_string().contains("DATA_ENCRYPTION_KEY"));
+        let zeros = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        assert!(
+            load(&[("DATA_ENCRYPTION_KEY", zeros)]).is_ok(),
+            "fine outside production"
+        );
+        let err =
+            load(&[("APP_ENV", "production"), ("DATA_ENCRYPTION_KEY", zeros)]).expect_err("weak");
+        assert!(err.to_string().contains("DATA_ENCRYPTION_KEY is weak"));
     }
 
     #[test]

@@ -17,3 +17,9 @@ pub mod auth {
         tonic::include_proto!("ap.auth.v1");
     }
 }
+
+pub mod invoice {
+    pub mod v1 {
+        tonic::include_proto!("ap.invoice.v1");
+    }
+}

@@ -214,6 +214,7 @@ async fn with_the_database_gone_health_and_api_answer_503_quickly() {
         .expect("j");
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["services"]["auth"], "not_serving");
+    assert_eq!(body["services"]["invoice"], "not_serving");
 
     let started = std::time::Instant::now();
     let r = app.login(&email, PASSWORD).await;

@@ -23,11 +23,23 @@ pub struct TestApp {
     pub auth: ap_auth::AuthApp,
     pub logs: LogCapture,
     pub private_key: SecretString,
+    /// Where the invoice service stores documents in this test.
+    pub storage_dir: std::path::PathBuf,
     _shutdown: watch::Sender<bool>,
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_dir);
+    }
+}
+
 pub async fn test_db() -> TestDb {
-    TestDb::new("gateway", |url| async move { ap_auth::migrate(&url).await }).await
+    TestDb::new("gateway", |url| async move {
+        ap_auth::migrate(&url).await?;
+        ap_invoice::migrate(&url).await
+    })
+    .await
 }
 
 /// Config for a test: fresh keys, the test database, generous general rate limit.
@@ -40,6 +52,21 @@ pub fn test_config(db: &TestDb, extra: &[(&str, &str)]) -> (Config, SecretString
         ("JWT_PUBLIC_KEY".into(), public),
         ("RATE_LIMIT_GENERAL_PER_MIN".into(), "100000".into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+        (
+            "DATA_ENCRYPTION_KEY".into(),
+            ap_invoice::crypto::DataCipher::generate_key()
+                .expose_secret()
+                .to_owned(),
+        ),
+        (
+            "STORAGE_URL".into(),
+            format!(
+                "file://{}",
+                std::env::temp_dir()
+                    .join(format!("ap-objects-{}", db.name()))
+                    .display()
+            ),
+        ),
     ]);
     for (k, v) in extra {
         env.insert((*k).into(), (*v).into());
@@ -75,6 +102,13 @@ impl TestApp {
             .with_health_interval(Duration::from_millis(200));
         config.services.auth_url = format!("http://{}", auth.local_addr());
         tokio::spawn(auth.run_until(stop(rx.clone())));
+        let invoice =
+            ap_invoice::Application::build(&config, SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .expect("invoice service")
+                .with_health_interval(Duration::from_millis(200));
+        config.services.invoice_url = format!("http://{}", invoice.local_addr());
+        tokio::spawn(invoice.run_until(stop(rx.clone())));
 
         let state = ap_gateway::build_state(&config).expect("gateway state");
         let mut routes = ap_gateway::routes(&state, config.api_docs_enabled);
@@ -94,6 +128,8 @@ impl TestApp {
             .timeout(Duration::from_secs(20))
             .build()
             .expect("client");
+        let storage_dir =
+            std::path::PathBuf::from(config.storage_url.trim_start_matches("file://"));
         let app = TestApp {
             addr,
             http,
@@ -101,6 +137,7 @@ impl TestApp {
             auth,
             logs,
             private_key,
+            storage_dir,
             _shutdown: tx,
         };
         app.wait_healthy().await;

@@ -1,0 +1,38 @@
+//! Small input and output helpers shared by the REST routes.
+
+use serde::{Deserialize, Deserializer};
+
+/// A decimal given as a JSON string (`"74.50"`, preferred: exact) or number (`74.5`).
+#[derive(Debug, Default, Clone, utoipa::ToSchema)]
+#[schema(value_type = String, example = "74.50")]
+pub struct DecimalText(pub String);
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Ok(DecimalText(s)),
+            serde_json::Value::Number(n) => Ok(DecimalText(n.to_string())),
+            _ => Err(serde::de::Error::custom(
+                "expected a decimal number or string",
+            )),
+        }
+    }
+}
+
+/// `None` for the empty strings protobuf uses for "absent".
+pub fn opt(s: String) -> Option<String> {
+    if s.is_empty() { None } else { Some(s) }
+}
+
+/// A path id that is not a UUID cannot name anything: 404 like any unknown id.
+pub fn path_id(raw: &str, what: &str) -> Result<String, crate::error::ApiError> {
+    raw.parse::<uuid::Uuid>()
+        .map(|u| u.to_string())
+        .map_err(|_| {
+            crate::error::ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found."),
+            )
+        })
+}

@@ -1,0 +1,543 @@
+//! `/api/v1/invoices*`: upload (streamed through to the invoice service), list, detail,
+//! original document, audit timeline, corrections, cancellation.
+
+use std::collections::BTreeMap;
+
+use ap_proto::common::v1::PageRequest;
+use ap_proto::invoice::v1 as pb;
+use ap_types::Role;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::Page;
+use super::input::{opt, path_id};
+use super::vendors::{READ, check_limit};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Authed;
+use crate::state::AppState;
+
+pub const UPLOAD: &[Role] = &[Role::ApClerk, Role::ApAnalyst, Role::Admin];
+pub const CORRECT: &[Role] = &[Role::ApAnalyst, Role::Admin];
+
+/// Bytes per upload message to the invoice service.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldMetaOut {
+    pub source: String,
+    pub confidence: f64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorRefOut {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InvoiceLineOut {
+    pub line_number: i32,
+    pub description: Option<String>,
+    pub quantity: Option<String>,
+    pub unit: Option<String>,
+    pub unit_price: Option<String>,
+    pub line_total: Option<String>,
+    pub tax_rate: Option<String>,
+    pub po_line_number: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DocumentOut {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+/// The invoice detail of API.md; list items carry the same scalar fields.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InvoiceOut {
+    pub id: String,
+    pub status: String,
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<String>,
+    pub due_date: Option<String>,
+    pub currency: Option<String>,
+    pub subtotal: Option<String>,
+    pub tax_amount: Option<String>,
+    pub total_amount: Option<String>,
+    pub amount_due: Option<String>,
+    pub po_number: Option<String>,
+    pub payment_terms: Option<String>,
+    pub vendor: Option<VendorRefOut>,
+    pub vendor_name_raw: Option<String>,
+    pub fields: BTreeMap<String, FieldMetaOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<InvoiceLineOut>>,
+    /// Filled by matching (not yet part of this release).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub r#match: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub exceptions: Option<Vec<serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub approval_tasks: Option<Vec<serde_json::Value>>,
+    pub payment_status: Option<String>,
+    pub payment_date: Option<String>,
+    pub payment_method: Option<String>,
+    pub payment_reference: Option<String>,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentOut>,
+    pub failure_reason: Option<String>,
+    pub version: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl InvoiceOut {
+    fn list_item(i: pb::Invoice) -> Self {
+        Self::build(i, false)
+    }
+
+    fn detail(i: pb::Invoice) -> Self {
+        Self::build(i, true)
+    }
+
+    fn build(i: pb::Invoice, detail: bool) -> Self {
+        Self {
+            id: i.id,
+            status: i.status,
+            invoice_number: opt(i.invoice_number),
+            invoice_date: opt(i.invoice_date),
+            due_date: opt(i.due_date),
+            currency: opt(i.currency),
+            subtotal: opt(i.subtotal),
+            tax_amount: opt(i.tax_amount),
+            total_amount: opt(i.total_amount),
+            amount_due: opt(i.amount_due),
+            po_number: opt(i.po_number),
+            payment_terms: opt(i.payment_terms),
+            vendor: i.vendor.map(|v| VendorRefOut {
+                id: v.id,
+                name: v.name,
+            }),
+            vendor_name_raw: opt(i.vendor_name_raw),
+            fields: i
+                .fields
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        FieldMetaOut {
+                            source: v.source,
+                            confidence: v.confidence,
+                        },
+                    )
+                })
+                .collect(),
+            lines: detail.then(|| {
+                i.lines
+                    .into_iter()
+                    .map(|l| InvoiceLineOut {
+                        line_number: l.line_number,
+                        description: opt(l.description),
+                        quantity: opt(l.quantity),
+                        unit: opt(l.unit),
+                        unit_price: opt(l.unit_price),
+                        line_total: opt(l.line_total),
+                        tax_rate: opt(l.tax_rate),
+                        po_line_number: opt(l.po_line_number),
+                    })
+                    .collect()
+            }),
+            r#match: None,
+            exceptions: detail.then(Vec::new),
+            approval_tasks: detail.then(Vec::new),
+            payment_status: opt(i.payment_status),
+            payment_date: opt(i.payment_date),
+            payment_method: opt(i.payment_method),
+            payment_reference: opt(i.payment_reference),
+            source: i.source,
+            document: i.document.map(|d| DocumentOut {
+                id: d.id,
+                filename: d.filename,
+                content_type: d.content_type,
+                size_bytes: d.size_bytes,
+                sha256: d.sha256,
+            }),
+            failure_reason: opt(i.failure_reason),
+            version: i.version,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// Multipart with a `file` field. The bytes stream on to the invoice service as they arrive;
+/// past the size limit the upload is abandoned (nothing is stored) and the answer is 413.
+#[utoipa::path(post, path = "/api/v1/invoices/upload", tag = "invoices",
+    request_body(content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
+    responses((status = 201, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    authed: Authed,
+    mut multipart: Multipart,
+) -> Result<impl IntoResponse, ApiError> {
+    authed.require(UPLOAD)?;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "The file is larger than the {} MiB limit.",
+                state.upload_max_bytes / (1024 * 1024)
+            ),
+        )
+    };
+    let multipart_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::bad_request("The multipart body could not be read.")
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let meta = pb::UploadMeta {
+            filename: field.file_name().unwrap_or("").to_owned(),
+            declared_content_type: field.content_type().unwrap_or("").to_owned(),
+            source: "upload".to_owned(),
+            vendor_id: String::new(),
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel::<pb::UploadChunk>(4);
+        let chunk = |part| pb::UploadChunk { part: Some(part) };
+        let _ = tx.send(chunk(pb::upload_chunk::Part::Meta(meta))).await;
+        let mut client = state.invoice.clone();
+        let request = authed
+            .forward
+            .request(tokio_stream::wrappers::ReceiverStream::new(rx));
+        let call = tokio::spawn(async move { client.upload_invoice(request).await });
+        let mut size: u64 = 0;
+        let mut refused = None;
+        loop {
+            match field.chunk().await {
+                Ok(Some(bytes)) => {
+                    size += bytes.len() as u64;
+                    if size > state.upload_max_bytes {
+                        refused = Some(too_large());
+                        break;
+                    }
+                    let mut sent = true;
+                    for piece in bytes.chunks(UPLOAD_CHUNK) {
+                        sent &= tx
+                            .send(chunk(pb::upload_chunk::Part::Data(piece.to_vec())))
+                            .await
+                            .is_ok();
+                    }
+                    if !sent {
+                        break; // the service already answered; its status is the answer
+                    }
+                }
+                Ok(None) => {
+                    let _ = tx.send(chunk(pb::upload_chunk::Part::Finish(true))).await;
+                    break;
+                }
+                Err(e) => {
+                    refused = Some(multipart_error(e));
+                    break;
+                }
+            }
+        }
+        // Without `finish` the service discards what it received; wait until it has.
+        drop(tx);
+        let answer = call.await.map_err(|_| ApiError::internal())?;
+        if let Some(err) = refused {
+            return Err(err);
+        }
+        let invoice = answer?.into_inner();
+        return Ok((StatusCode::CREATED, Json(InvoiceOut::detail(invoice))));
+    }
+    Err(ApiError::field(
+        "file",
+        "a multipart field named file is required",
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct InvoiceQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub status: Option<String>,
+    pub payment_status: Option<String>,
+    pub vendor_id: Option<String>,
+    pub po_number: Option<String>,
+    pub due_before: Option<String>,
+    /// Searches invoice number and vendor name.
+    pub q: Option<String>,
+    pub invoice_date_from: Option<String>,
+    pub invoice_date_to: Option<String>,
+    pub created_from: Option<String>,
+    pub created_to: Option<String>,
+}
+
+/// Keyset-paginated, newest first; stable while invoices keep arriving.
+#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceQuery),
+    responses((status = 200, body = Page<InvoiceOut>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<InvoiceQuery>,
+) -> Result<Json<Page<InvoiceOut>>, ApiError> {
+    authed.require(READ)?;
+    let limit = check_limit(q.limit)?;
+    let resp = state
+        .invoice
+        .clone()
+        .list_invoices(authed.forward.request(pb::ListInvoicesRequest {
+            page: Some(PageRequest {
+                limit,
+                cursor: q.cursor.unwrap_or_default(),
+            }),
+            status: q.status.unwrap_or_default(),
+            payment_status: q.payment_status.unwrap_or_default(),
+            vendor_id: q.vendor_id.unwrap_or_default(),
+            po_number: q.po_number.unwrap_or_default(),
+            due_before: q.due_before.unwrap_or_default(),
+            q: q.q.unwrap_or_default(),
+            invoice_date_from: q.invoice_date_from.unwrap_or_default(),
+            invoice_date_to: q.invoice_date_to.unwrap_or_default(),
+            created_from: q.created_from.unwrap_or_default(),
+            created_to: q.created_to.unwrap_or_default(),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(Page {
+        items: resp.items.into_iter().map(InvoiceOut::list_item).collect(),
+        next_cursor: opt(resp.next_cursor),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+    responses((status = 200, body = InvoiceOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    authed.require(READ)?;
+    let id = path_id(&id, "Invoice")?;
+    let i = state
+        .invoice
+        .clone()
+        .get_invoice(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(InvoiceOut::detail(i)))
+}
+
+/// The original file, streamed with its content type.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/document", tag = "invoices",
+    responses((status = 200, description = "the original bytes"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn document(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    authed.require(READ)?;
+    let id = path_id(&id, "Invoice")?;
+    let mut stream = state
+        .invoice
+        .clone()
+        .get_document(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    let first = stream.message().await?.ok_or_else(ApiError::internal)?;
+    let content_type = first.content_type.clone();
+    let filename: String = first
+        .filename
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    let size = first.size_bytes;
+    let head = futures::stream::once(async move { Ok::<_, tonic::Status>(first.data) });
+    let rest = stream.map(|r| r.map(|c| c.data));
+    let body = Body::from_stream(head.chain(rest).map(|r| r.map(axum::body::Bytes::from)));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&size.to_string()) {
+        h.insert(header::CONTENT_LENGTH, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditEntryOut {
+    pub id: String,
+    pub occurred_at: String,
+    pub service: String,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditOut {
+    pub items: Vec<AuditEntryOut>,
+}
+
+/// The invoice's audit timeline, oldest first.
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/audit", tag = "invoices",
+    responses((status = 200, body = AuditOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn audit(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<AuditOut>, ApiError> {
+    authed.require(READ)?;
+    let id = path_id(&id, "Invoice")?;
+    let t = state
+        .invoice
+        .clone()
+        .get_invoice_audit(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    let json = |s: String| {
+        if s.is_empty() {
+            None
+        } else {
+            serde_json::from_str(&s).ok()
+        }
+    };
+    let mut items: Vec<AuditEntryOut> = t
+        .items
+        .into_iter()
+        .map(|e| AuditEntryOut {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            service: e.service,
+            actor: e.actor,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: opt(e.entity_id),
+            before: json(e.before_json),
+            after: json(e.after_json),
+            request_id: opt(e.request_id),
+        })
+        .collect();
+    items.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at));
+    Ok(Json(AuditOut { items }))
+}
+
+/// Only present fields change; an empty string clears a field.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicePatch {
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<String>,
+    pub due_date: Option<String>,
+    pub currency: Option<String>,
+    pub subtotal: Option<super::input::DecimalText>,
+    pub tax_amount: Option<super::input::DecimalText>,
+    pub total_amount: Option<super::input::DecimalText>,
+    pub amount_due: Option<super::input::DecimalText>,
+    pub po_number: Option<String>,
+    pub payment_terms: Option<String>,
+    pub vendor_id: Option<String>,
+    /// When given, the correction applies only to this version (409 otherwise).
+    pub version: Option<i32>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices", request_body = InvoicePatch,
+    responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<InvoicePatch>,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    authed.require(CORRECT)?;
+    let id = path_id(&id, "Invoice")?;
+    let i = state
+        .invoice
+        .clone()
+        .update_invoice(authed.forward.request(pb::UpdateInvoiceRequest {
+            id,
+            invoice_number: b.invoice_number,
+            invoice_date: b.invoice_date,
+            due_date: b.due_date,
+            currency: b.currency,
+            subtotal: b.subtotal.map(|d| d.0),
+            tax_amount: b.tax_amount.map(|d| d.0),
+            total_amount: b.total_amount.map(|d| d.0),
+            amount_due: b.amount_due.map(|d| d.0),
+            po_number: b.po_number,
+            payment_terms: b.payment_terms,
+            vendor_id: b.vendor_id,
+            expected_version: b.version,
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(InvoiceOut::detail(i)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelIn {
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = "invoices", request_body = CancelIn,
+    responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<CancelIn>,
+) -> Result<Json<InvoiceOut>, ApiError> {
+    authed.require(&[Role::Admin])?;
+    let id = path_id(&id, "Invoice")?;
+    let i = state
+        .invoice
+        .clone()
+        .cancel_invoice(authed.forward.request(pb::CancelInvoiceRequest {
+            id,
+            reason: b.reason,
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(InvoiceOut::detail(i)))
+}

@@ -1,0 +1,338 @@
+//! `/api/v1/vendors*`: vendor master data and bank details (always masked).
+
+use ap_proto::common::v1::PageRequest;
+use ap_proto::invoice::v1 as pb;
+use ap_types::Role;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+
+use super::Page;
+use super::input::{opt, path_id};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Authed;
+use crate::state::AppState;
+
+pub const READ: &[Role] = Role::STAFF;
+pub const WRITE: &[Role] = &[Role::ApAnalyst, Role::Admin];
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAccountIn {
+    #[serde(default)]
+    pub iban: String,
+    #[serde(default)]
+    pub bic: String,
+    #[serde(default)]
+    pub routing_number: String,
+    #[serde(default)]
+    pub account_number: String,
+}
+
+impl From<BankAccountIn> for pb::BankAccountInput {
+    fn from(b: BankAccountIn) -> Self {
+        Self {
+            iban: b.iban,
+            bic: b.bic,
+            routing_number: b.routing_number,
+            account_number: b.account_number,
+        }
+    }
+}
+
+/// Bank details as every response shows them: the last four characters only.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BankAccountOut {
+    pub kind: String,
+    pub account_last4: String,
+    pub bic: Option<String>,
+    pub routing_number: Option<String>,
+    pub status: String,
+    pub changed_by: Option<String>,
+    pub changed_at: String,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorIn {
+    pub name: String,
+    #[serde(default)]
+    pub legal_name: String,
+    #[serde(default)]
+    pub tax_id: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub country: String,
+    pub currency: String,
+    #[serde(default)]
+    pub payment_terms: String,
+    pub payment_terms_days: Option<i32>,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub bank_account: Option<BankAccountIn>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorPatch {
+    pub name: Option<String>,
+    pub legal_name: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub country: Option<String>,
+    pub currency: Option<String>,
+    pub payment_terms: Option<String>,
+    pub payment_terms_days: Option<i32>,
+    pub category: Option<String>,
+    pub is_active: Option<bool>,
+    pub aliases: Option<Vec<String>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorOut {
+    pub id: String,
+    pub name: String,
+    pub legal_name: Option<String>,
+    pub tax_id: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub country: Option<String>,
+    pub currency: String,
+    pub payment_terms: Option<String>,
+    pub payment_terms_days: Option<i32>,
+    pub category: Option<String>,
+    pub is_active: bool,
+    pub aliases: Vec<String>,
+    pub bank_account: Option<BankAccountOut>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<pb::Vendor> for VendorOut {
+    fn from(v: pb::Vendor) -> Self {
+        Self {
+            id: v.id,
+            name: v.name,
+            legal_name: opt(v.legal_name),
+            tax_id: opt(v.tax_id),
+            email: opt(v.email),
+            address: opt(v.address),
+            country: opt(v.country),
+            currency: v.currency,
+            payment_terms: opt(v.payment_terms),
+            payment_terms_days: v.payment_terms_days,
+            category: opt(v.category),
+            is_active: v.is_active,
+            aliases: v.aliases,
+            bank_account: v.bank_account.map(|b| BankAccountOut {
+                kind: b.kind,
+                account_last4: b.account_last4,
+                bic: opt(b.bic),
+                routing_number: opt(b.routing_number),
+                status: b.status,
+                changed_by: opt(b.changed_by),
+                changed_at: b.changed_at,
+                verified_by: opt(b.verified_by),
+                verified_at: opt(b.verified_at),
+            }),
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct VendorQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub q: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+pub fn check_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=200).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::field("limit", "must be between 1 and 200"))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/vendors", tag = "master data", params(VendorQuery),
+    responses((status = 200, body = Page<VendorOut>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<VendorQuery>,
+) -> Result<Json<Page<VendorOut>>, ApiError> {
+    authed.require(READ)?;
+    let limit = check_limit(q.limit)?;
+    let resp = state
+        .invoice
+        .clone()
+        .list_vendors(authed.forward.request(pb::ListVendorsRequest {
+            page: Some(PageRequest {
+                limit,
+                cursor: q.cursor.unwrap_or_default(),
+            }),
+            q: q.q.unwrap_or_default(),
+            is_active: q.is_active,
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(Page {
+        items: resp.items.into_iter().map(VendorOut::from).collect(),
+        next_cursor: opt(resp.next_cursor),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/vendors", tag = "master data", request_body = VendorIn,
+    responses((status = 201, body = VendorOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    authed: Authed,
+    Json(b): Json<VendorIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    authed.require(WRITE)?;
+    let vendor = state
+        .invoice
+        .clone()
+        .create_vendor(authed.forward.request(pb::VendorInput {
+            name: b.name,
+            legal_name: b.legal_name,
+            tax_id: b.tax_id,
+            email: b.email,
+            address: b.address,
+            country: b.country,
+            currency: b.currency,
+            payment_terms: b.payment_terms,
+            payment_terms_days: b.payment_terms_days,
+            category: b.category,
+            aliases: b.aliases,
+            bank_account: b.bank_account.map(Into::into),
+        }))
+        .await?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(VendorOut::from(vendor))))
+}
+
+#[utoipa::path(get, path = "/api/v1/vendors/{id}", tag = "master data",
+    responses((status = 200, body = VendorOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<VendorOut>, ApiError> {
+    authed.require(READ)?;
+    let id = path_id(&id, "Vendor")?;
+    let v = state
+        .invoice
+        .clone()
+        .get_vendor(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(v.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/vendors/{id}", tag = "master data", request_body = VendorPatch,
+    responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<VendorPatch>,
+) -> Result<Json<VendorOut>, ApiError> {
+    authed.require(WRITE)?;
+    let id = path_id(&id, "Vendor")?;
+    let v = state
+        .invoice
+        .clone()
+        .update_vendor(authed.forward.request(pb::UpdateVendorRequest {
+            id,
+            name: b.name,
+            legal_name: b.legal_name,
+            tax_id: b.tax_id,
+            email: b.email,
+            address: b.address,
+            country: b.country,
+            currency: b.currency,
+            payment_terms: b.payment_terms,
+            payment_terms_days: b.payment_terms_days,
+            category: b.category,
+            is_active: b.is_active,
+            aliases: b.aliases.map(|aliases| pb::AliasList { aliases }),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(v.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/vendors/{id}", tag = "master data",
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authed.require(WRITE)?;
+    let id = path_id(&id, "Vendor")?;
+    state
+        .invoice
+        .clone()
+        .delete_vendor(authed.forward.request(pb::IdRequest { id }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets or replaces the bank details; they stay unverified until another person verifies them.
+#[utoipa::path(put, path = "/api/v1/vendors/{id}/bank-account", tag = "master data", request_body = BankAccountIn,
+    responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_bank_account(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<BankAccountIn>,
+) -> Result<Json<VendorOut>, ApiError> {
+    authed.require(WRITE)?;
+    let vendor_id = path_id(&id, "Vendor")?;
+    let v = state
+        .invoice
+        .clone()
+        .set_bank_account(authed.forward.request(pb::SetBankAccountRequest {
+            vendor_id,
+            bank_account: Some(b.into()),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(v.into()))
+}
+
+/// Verifies the current bank details; refused (403) for the person who entered them.
+#[utoipa::path(post, path = "/api/v1/vendors/{id}/bank-account/verify", tag = "master data",
+    responses((status = 200, body = VendorOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn verify_bank_account(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<VendorOut>, ApiError> {
+    authed.require(WRITE)?;
+    let id = path_id(&id, "Vendor")?;
+    let v = state
+        .invoice
+        .clone()
+        .verify_bank_account(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(v.into()))
+}

@@ -1,0 +1,247 @@
+//! Use-cases of the invoice service: authorization, transactions, audit, cross-checks. The
+//! gRPC layer converts and calls these.
+
+pub mod imports;
+pub mod intake;
+pub mod invoices;
+pub mod orders;
+pub mod vendors;
+
+use std::sync::Arc;
+
+use ap_kit::audit::{Actor, RequestContext};
+use ap_kit::db::{DbConn, DbError, DbPool};
+use ap_kit::token::{Principal, ServiceTokens, TokenVerifier};
+use ap_types::Role;
+use uuid::Uuid;
+
+use crate::crypto::DataCipher;
+use crate::domain::sniff::SniffError;
+use crate::domain::status::InvalidTransition;
+use crate::domain::values::FieldError;
+use crate::storage::Storage;
+
+/// Every role that may read invoices, vendors and orders.
+pub const STAFF: &[Role] = Role::STAFF;
+/// Vendors, POs, receipts, CSV imports, bank details.
+pub const MASTER_WRITE: &[Role] = &[Role::ApAnalyst, Role::Admin];
+pub const UPLOAD: &[Role] = &[Role::ApClerk, Role::ApAnalyst, Role::Admin];
+pub const CORRECT: &[Role] = &[Role::ApAnalyst, Role::Admin];
+pub const CANCEL: &[Role] = &[Role::Admin];
+/// Services allowed to call the internal RPCs with a service token.
+pub const INTERNAL_CALLERS: &[&str] = &["approval", "payment", "askai"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Precondition(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("document already uploaded as invoice {0}")]
+    DuplicateDocument(Uuid),
+    #[error("the invoice was changed concurrently")]
+    StaleVersion,
+    #[error(transparent)]
+    InvalidTransition(#[from] InvalidTransition),
+    #[error("file larger than {0} bytes")]
+    TooLarge(u64),
+    #[error(transparent)]
+    Unsupported(#[from] SniffError),
+    #[error("upload interrupted")]
+    Interrupted,
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(e: FieldError) -> Self {
+        AppError::Invalid(vec![e])
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        use crate::store::constraints as c;
+        match e.unique_violation() {
+            Some(c::VENDORS_TAX_ID_LIVE) => {
+                return AppError::Conflict("A vendor with this tax id already exists.".into());
+            }
+            Some(c::VENDOR_ALIASES_UNIQUE) => {
+                return AppError::Conflict("This alias already belongs to a vendor.".into());
+            }
+            Some(c::PURCHASE_ORDERS_PO_NUMBER) => {
+                return AppError::Conflict(
+                    "A purchase order with this number already exists.".into(),
+                );
+            }
+            Some(c::GOODS_RECEIPTS_NUMBER) => {
+                return AppError::Conflict(
+                    "A goods receipt with this number already exists.".into(),
+                );
+            }
+            _ => {}
+        }
+        if e.is_unavailable() {
+            AppError::Unavailable(e.into())
+        } else {
+            AppError::Unexpected(e.into())
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        DbError::Query(e).into()
+    }
+}
+
+/// Who is calling: a staff user (access token) or another service (service token).
+#[derive(Clone, Debug)]
+pub enum Identity {
+    User(Principal),
+    Service(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub identity: Identity,
+    pub ctx: RequestContext,
+}
+
+impl Caller {
+    pub fn user(&self) -> Option<&Principal> {
+        match &self.identity {
+            Identity::User(p) => Some(p),
+            Identity::Service(_) => None,
+        }
+    }
+
+    /// A staff user holding one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<&Principal, AppError> {
+        match &self.identity {
+            Identity::User(p) if roles.contains(&p.role) => Ok(p),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// A staff user with one of `roles`, or an internal service.
+    pub fn require_internal_or(&self, roles: &[Role]) -> Result<(), AppError> {
+        match &self.identity {
+            Identity::Service(_) => Ok(()),
+            Identity::User(p) if roles.contains(&p.role) => Ok(()),
+            Identity::User(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.user().map(|p| p.user_id.as_uuid())
+    }
+
+    pub fn actor(&self) -> Actor {
+        match &self.identity {
+            Identity::User(p) => Actor::User {
+                id: p.user_id,
+                email: p.email.clone(),
+            },
+            Identity::Service(name) => Actor::System(name.clone()),
+        }
+    }
+}
+
+/// Shared state of the use-cases.
+#[derive(Clone)]
+pub struct InvoiceApp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: DbPool,
+    cipher: DataCipher,
+    storage: Storage,
+    verifier: TokenVerifier,
+    service_tokens: ServiceTokens,
+    upload_max_bytes: u64,
+}
+
+impl InvoiceApp {
+    pub fn new(
+        pool: DbPool,
+        cipher: DataCipher,
+        storage: Storage,
+        verifier: TokenVerifier,
+        service_tokens: ServiceTokens,
+        upload_max_bytes: u64,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                cipher,
+                storage,
+                verifier,
+                service_tokens,
+                upload_max_bytes,
+            }),
+        }
+    }
+
+    pub fn verifier(&self) -> &TokenVerifier {
+        &self.inner.verifier
+    }
+
+    pub fn service_tokens(&self) -> &ServiceTokens {
+        &self.inner.service_tokens
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+
+    pub(crate) fn cipher(&self) -> &DataCipher {
+        &self.inner.cipher
+    }
+
+    pub(crate) fn upload_max_bytes(&self) -> u64 {
+        self.inner.upload_max_bytes
+    }
+
+    async fn conn(&self) -> Result<DbConn, AppError> {
+        Ok(ap_kit::db::conn(&self.inner.pool).await?)
+    }
+}
+
+/// A keyset page request: the cursor is opaque to clients.
+pub fn page_limit(limit: u32) -> i64 {
+    i64::from(if limit == 0 { 50 } else { limit.min(200) })
+}
+
+pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::invalid(field, "must be a UUID"))
+}
+
+/// An optional UUID (empty string means absent).
+pub fn optional_uuid(field: &str, raw: &str) -> Result<Option<Uuid>, AppError> {
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        parse_uuid(field, raw).map(Some)
+    }
+}

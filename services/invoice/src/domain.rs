@@ -1,0 +1,7 @@
+//! Pure rules of the invoice service: lifecycle, content sniffing, value types, CSV rows.
+//! No tonic, diesel or axum here.
+
+pub mod csv_rows;
+pub mod sniff;
+pub mod status;
+pub mod values;

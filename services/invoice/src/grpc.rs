@@ -1,0 +1,483 @@
+//! tonic implementation of `ap.invoice.v1.InvoiceService`: identify the caller, convert,
+//! call the app layer, convert back. One exhaustive mapping from `AppError` to `Status`.
+
+mod convert;
+mod streams;
+
+use std::pin::Pin;
+
+use ap_kit::audit::RequestContext;
+use ap_kit::outbox::SERVICE_TOKEN;
+use ap_proto::invoice::v1 as pb;
+use ap_proto::invoice::v1::invoice_service_server::InvoiceService;
+use futures::Stream;
+use tonic::metadata::MetadataValue;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use crate::app::{
+    AppError, Caller, INTERNAL_CALLERS, Identity, InvoiceApp, optional_uuid, parse_uuid,
+};
+use crate::domain::csv_rows::ImportKind;
+use crate::domain::sniff::SniffError;
+
+pub struct InvoiceGrpc {
+    app: InvoiceApp,
+}
+
+impl InvoiceGrpc {
+    pub fn new(app: InvoiceApp) -> Self {
+        Self { app }
+    }
+
+    /// A staff user's access token, or another service's token on internal calls.
+    fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        let ctx = RequestContext::from_metadata(req.metadata());
+        if let Some(token) = req
+            .metadata()
+            .get(SERVICE_TOKEN)
+            .and_then(|v| v.to_str().ok())
+        {
+            let name = self
+                .app
+                .service_tokens()
+                .verify(token, INTERNAL_CALLERS)
+                .map_err(|e| {
+                    tracing::info!(reason = %e, "service token refused");
+                    Status::unauthenticated("Not authenticated.")
+                })?;
+            return Ok(Caller {
+                identity: Identity::Service(name),
+                ctx,
+            });
+        }
+        let principal = ap_kit::grpc::authenticate(self.app.verifier(), req)?;
+        Ok(Caller {
+            identity: Identity::User(principal),
+            ctx,
+        })
+    }
+}
+
+/// Metadata a client (the gateway) may use to shape its HTTP answer.
+pub const HTTP_STATUS_HINT: &str = "x-ap-http-status";
+pub const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
+pub const EXISTING_INVOICE: &str = "x-ap-existing-invoice-id";
+
+fn with_hint(mut status: Status, http: &'static str) -> Status {
+    status
+        .metadata_mut()
+        .insert(HTTP_STATUS_HINT, MetadataValue::from_static(http));
+    status
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+impl From<AppError> for Status {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(what) => {
+                Status::not_found(format!("{} not found.", capitalize(what)))
+            }
+            AppError::Forbidden => {
+                Status::permission_denied("You do not have permission to perform this action.")
+            }
+            AppError::Invalid(errors) => {
+                let text = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut status = Status::invalid_argument(format!("Invalid input: {text}."));
+                let json = serde_json::to_vec(
+                    &errors
+                        .iter()
+                        .map(|e| serde_json::json!({"field": e.field, "message": e.message}))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default();
+                status.metadata_mut().insert_bin(
+                    FIELD_ERRORS,
+                    tonic::metadata::MetadataValue::from_bytes(&json),
+                );
+                status
+            }
+            AppError::Precondition(msg) => Status::failed_precondition(msg),
+            AppError::Conflict(msg) => Status::already_exists(msg),
+            AppError::DuplicateDocument(id) => {
+                let mut status = Status::already_exists(format!(
+                    "This document was already uploaded as invoice {id}."
+                ));
+                if let Ok(v) = id.to_string().parse() {
+                    status.metadata_mut().insert(EXISTING_INVOICE, v);
+                }
+                status
+            }
+            AppError::StaleVersion => {
+                Status::aborted("The invoice was changed by someone else; reload and retry.")
+            }
+            AppError::InvalidTransition(t) => {
+                Status::failed_precondition(format!("{}.", capitalize(&t.to_string())))
+            }
+            AppError::TooLarge(max) => with_hint(
+                Status::invalid_argument(format!(
+                    "The file is larger than the {} MiB limit.",
+                    max / (1024 * 1024)
+                )),
+                "413",
+            ),
+            AppError::Unsupported(SniffError::Empty) => {
+                Status::invalid_argument("The file is empty.")
+            }
+            AppError::Unsupported(e @ (SniffError::Unsupported | SniffError::Mismatch { .. })) => {
+                with_hint(Status::invalid_argument(e.to_string()), "415")
+            }
+            AppError::Unsupported(e @ SniffError::XmlDtd) => {
+                Status::invalid_argument(e.to_string())
+            }
+            AppError::Interrupted => {
+                Status::invalid_argument("The upload was interrupted; nothing was stored.")
+            }
+            AppError::Unavailable(e) => ap_kit::grpc::unavailable(e),
+            AppError::Unexpected(e) => ap_kit::grpc::internal(e),
+        }
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+fn page(p: Option<ap_proto::common::v1::PageRequest>) -> Result<(Option<Uuid>, u32), Status> {
+    let p = p.unwrap_or_default();
+    Ok((optional_uuid("cursor", &p.cursor)?, p.limit))
+}
+
+fn cursor(next: Option<Uuid>) -> String {
+    next.map(|n| n.to_string()).unwrap_or_default()
+}
+
+#[tonic::async_trait]
+impl InvoiceService for InvoiceGrpc {
+    async fn create_vendor(
+        &self,
+        req: Request<pb::VendorInput>,
+    ) -> Result<Response<pb::Vendor>, Status> {
+        let caller = self.caller(&req)?;
+        let view = self.app.create_vendor(&caller, req.into_inner()).await?;
+        Ok(Response::new(convert::vendor(view)))
+    }
+
+    async fn get_vendor(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Vendor>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Vendor not found."))?;
+        Ok(Response::new(convert::vendor(
+            self.app.get_vendor(&caller, id).await?,
+        )))
+    }
+
+    async fn list_vendors(
+        &self,
+        req: Request<pb::ListVendorsRequest>,
+    ) -> Result<Response<pb::ListVendorsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let (after, limit) = page(b.page)?;
+        let q = Some(b.q.trim().to_owned()).filter(|q| !q.is_empty());
+        let (items, next) = self
+            .app
+            .list_vendors(&caller, after, limit, q, b.is_active)
+            .await?;
+        Ok(Response::new(pb::ListVendorsResponse {
+            items: items.into_iter().map(convert::vendor).collect(),
+            next_cursor: cursor(next),
+        }))
+    }
+
+    async fn update_vendor(
+        &self,
+        req: Request<pb::UpdateVendorRequest>,
+    ) -> Result<Response<pb::Vendor>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::vendor(
+            self.app.update_vendor(&caller, req.into_inner()).await?,
+        )))
+    }
+
+    async fn delete_vendor(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Vendor not found."))?;
+        self.app.delete_vendor(&caller, id).await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn set_bank_account(
+        &self,
+        req: Request<pb::SetBankAccountRequest>,
+    ) -> Result<Response<pb::Vendor>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::vendor(
+            self.app.set_bank_account(&caller, req.into_inner()).await?,
+        )))
+    }
+
+    async fn verify_bank_account(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Vendor>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Vendor not found."))?;
+        Ok(Response::new(convert::vendor(
+            self.app.verify_bank_account(&caller, id).await?,
+        )))
+    }
+
+    async fn create_purchase_order(
+        &self,
+        req: Request<pb::PurchaseOrderInput>,
+    ) -> Result<Response<pb::PurchaseOrder>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::purchase_order(
+            self.app
+                .create_purchase_order(&caller, req.into_inner())
+                .await?,
+        )))
+    }
+
+    async fn get_purchase_order(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::PurchaseOrder>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Purchase order not found."))?;
+        Ok(Response::new(convert::purchase_order(
+            self.app.get_purchase_order(&caller, id).await?,
+        )))
+    }
+
+    async fn list_purchase_orders(
+        &self,
+        req: Request<pb::ListRequest>,
+    ) -> Result<Response<pb::ListPurchaseOrdersResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let (after, limit) = page(b.page)?;
+        let vendor = optional_uuid("vendor_id", &b.vendor_id)?;
+        let status = Some(b.status).filter(|s| !s.is_empty());
+        let (items, next) = self
+            .app
+            .list_purchase_orders(&caller, after, limit, vendor, status)
+            .await?;
+        Ok(Response::new(pb::ListPurchaseOrdersResponse {
+            items: items.into_iter().map(convert::purchase_order).collect(),
+            next_cursor: cursor(next),
+        }))
+    }
+
+    async fn create_goods_receipt(
+        &self,
+        req: Request<pb::GoodsReceiptInput>,
+    ) -> Result<Response<pb::GoodsReceipt>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::goods_receipt(
+            self.app
+                .create_goods_receipt(&caller, req.into_inner())
+                .await?,
+        )))
+    }
+
+    async fn get_goods_receipt(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::GoodsReceipt>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Goods receipt not found."))?;
+        Ok(Response::new(convert::goods_receipt(
+            self.app.get_goods_receipt(&caller, id).await?,
+        )))
+    }
+
+    async fn list_goods_receipts(
+        &self,
+        req: Request<pb::ListRequest>,
+    ) -> Result<Response<pb::ListGoodsReceiptsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let (after, limit) = page(b.page)?;
+        let (items, next) = self
+            .app
+            .list_goods_receipts(&caller, after, limit, None)
+            .await?;
+        Ok(Response::new(pb::ListGoodsReceiptsResponse {
+            items: items.into_iter().map(convert::goods_receipt).collect(),
+            next_cursor: cursor(next),
+        }))
+    }
+
+    async fn import_csv(
+        &self,
+        req: Request<Streaming<pb::ImportChunk>>,
+    ) -> Result<Response<pb::ImportReport>, Status> {
+        let caller = self.caller(&req)?;
+        let mut stream = req.into_inner();
+        let kind = streams::import_kind(&mut stream).await?;
+        let kind = ImportKind::parse(&kind)
+            .ok_or_else(|| Status::invalid_argument("Unknown import kind."))?;
+        let report = self
+            .app
+            .import_csv(&caller, kind, streams::import_bytes(stream))
+            .await?;
+        Ok(Response::new(convert::import_report(kind, report)))
+    }
+
+    async fn upload_invoice(
+        &self,
+        req: Request<Streaming<pb::UploadChunk>>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        let mut stream = req.into_inner();
+        let meta = streams::upload_meta(&mut stream).await?;
+        let view = self
+            .app
+            .upload_invoice(&caller, meta, streams::upload_parts(stream))
+            .await?;
+        Ok(Response::new(convert::invoice(view)))
+    }
+
+    async fn list_invoices(
+        &self,
+        req: Request<pb::ListInvoicesRequest>,
+    ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let (rows, next) = self.app.list_invoices(&caller, req.get_ref()).await?;
+        Ok(Response::new(pb::ListInvoicesResponse {
+            items: rows.into_iter().map(convert::invoice_row).collect(),
+            next_cursor: next.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_invoice(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Invoice not found."))?;
+        Ok(Response::new(convert::invoice(
+            self.app.get_invoice(&caller, id).await?,
+        )))
+    }
+
+    type GetDocumentStream = BoxStream<pb::DocumentChunk>;
+
+    async fn get_document(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<Self::GetDocumentStream>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let (doc, bytes) = self.app.open_document(&caller, id).await?;
+        Ok(Response::new(streams::document_chunks(doc, bytes)))
+    }
+
+    async fn get_invoice_audit(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::AuditTimeline>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let rows = self.app.invoice_audit(&caller, id).await?;
+        Ok(Response::new(pb::AuditTimeline {
+            items: rows
+                .into_iter()
+                .map(|r| convert::audit_entry(r, "invoice"))
+                .collect(),
+        }))
+    }
+
+    async fn update_invoice(
+        &self,
+        req: Request<pb::UpdateInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::invoice(
+            self.app.correct_invoice(&caller, req.into_inner()).await?,
+        )))
+    }
+
+    async fn cancel_invoice(
+        &self,
+        req: Request<pb::CancelInvoiceRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let id = parse_uuid("id", &b.id).map_err(|_| Status::not_found("Invoice not found."))?;
+        Ok(Response::new(convert::invoice(
+            self.app.cancel_invoice(&caller, id, &b.reason).await?,
+        )))
+    }
+
+    async fn get_invoice_summary(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::InvoiceSummary>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Invoice not found."))?;
+        Ok(Response::new(convert::summary(
+            self.app.invoice_summary(&caller, id).await?,
+        )))
+    }
+
+    async fn transition_status(
+        &self,
+        req: Request<pb::TransitionStatusRequest>,
+    ) -> Result<Response<pb::InvoiceSummary>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::summary(
+            self.app.transition_status(&caller, req.get_ref()).await?,
+        )))
+    }
+
+    async fn attach_payment(
+        &self,
+        req: Request<pb::AttachPaymentRequest>,
+    ) -> Result<Response<pb::InvoiceSummary>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::summary(
+            self.app.attach_payment(&caller, req.get_ref()).await?,
+        )))
+    }
+}
+
+/// Decodes the field errors a status carries (for clients of this contract).
+pub fn field_errors(status: &Status) -> Option<Vec<(String, String)>> {
+    let raw = status.metadata().get_bin(FIELD_ERRORS)?.to_bytes().ok()?;
+    let v: Vec<serde_json::Value> = serde_json::from_slice(&raw).ok()?;
+    Some(
+        v.into_iter()
+            .filter_map(|e| {
+                Some((
+                    e.get("field")?.as_str()?.to_owned(),
+                    e.get("message")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,279 @@
+//! Domain and row types → protobuf messages. Money is written as a decimal string with two
+//! decimals at least (the stored scale is kept when it is larger).
+
+use ap_kit::audit::AuditRow;
+use ap_proto::invoice::v1 as pb;
+use rust_decimal::Decimal;
+
+use crate::app::imports::ImportReport;
+use crate::app::invoices::InvoiceView;
+use crate::app::orders::{PoView, ReceiptView};
+use crate::app::vendors::{VendorView, timestamp};
+use crate::domain::csv_rows::ImportKind;
+use crate::store::invoices::{DocumentRow, InvoiceRow};
+
+/// `15420` → `"15420.00"`; `1.2345` stays `"1.2345"`.
+pub fn money(d: Decimal) -> String {
+    let mut d = d.normalize();
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
+/// Quantities without trailing zeros: `200.0000` → `"200"`.
+pub fn qty(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+fn s(v: Option<String>) -> String {
+    v.unwrap_or_default()
+}
+
+pub fn vendor(v: VendorView) -> pb::Vendor {
+    let bank = v.bank.map(|b| pb::BankAccount {
+        kind: b.kind,
+        account_last4: b.last4,
+        bic: s(b.bic),
+        routing_number: s(b.routing_number),
+        status: b.status,
+        changed_by: b.created_by.map(|u| u.to_string()).unwrap_or_default(),
+        changed_at: timestamp(b.created_at),
+        verified_by: b.verified_by.map(|u| u.to_string()).unwrap_or_default(),
+        verified_at: b.verified_at.map(timestamp).unwrap_or_default(),
+    });
+    let r = v.row;
+    pb::Vendor {
+        id: r.id.to_string(),
+        name: r.name,
+        legal_name: s(r.legal_name),
+        tax_id: s(r.tax_id),
+        email: s(r.email),
+        address: s(r.address),
+        country: s(r.country),
+        currency: r.currency,
+        payment_terms: s(r.payment_terms),
+        payment_terms_days: r.payment_terms_days,
+        category: s(r.category),
+        is_active: r.is_active,
+        aliases: v.aliases,
+        bank_account: bank,
+        created_at: timestamp(r.created_at),
+        updated_at: timestamp(r.updated_at),
+    }
+}
+
+pub fn purchase_order(v: PoView) -> pb::PurchaseOrder {
+    let total: Decimal = v.lines.iter().map(|(l, _)| l.quantity * l.unit_price).sum();
+    pb::PurchaseOrder {
+        id: v.po.id.to_string(),
+        po_number: v.po.po_number,
+        vendor_id: v.po.vendor_id.to_string(),
+        currency: v.po.currency,
+        status: v.po.status,
+        order_date: v.po.order_date.map(|d| d.to_string()).unwrap_or_default(),
+        total_amount: money(total),
+        lines: v
+            .lines
+            .into_iter()
+            .map(|(l, received)| pb::PurchaseOrderLine {
+                id: l.id.to_string(),
+                line_number: l.line_number,
+                line_total: money(l.quantity * l.unit_price),
+                description: l.description,
+                quantity: qty(l.quantity),
+                unit_price: money(l.unit_price),
+                unit: s(l.unit),
+                gl_account: s(l.gl_account),
+                cost_centre: s(l.cost_centre),
+                received_quantity: qty(received),
+            })
+            .collect(),
+        created_at: timestamp(v.po.created_at),
+        updated_at: timestamp(v.po.updated_at),
+    }
+}
+
+pub fn goods_receipt(v: ReceiptView) -> pb::GoodsReceipt {
+    pb::GoodsReceipt {
+        id: v.receipt.id.to_string(),
+        receipt_number: v.receipt.receipt_number,
+        po_id: v.receipt.po_id.to_string(),
+        po_number: v.po_number,
+        received_at: v.receipt.received_at.to_string(),
+        lines: v
+            .lines
+            .into_iter()
+            .map(|(l, n)| pb::GoodsReceiptLine {
+                id: l.id.to_string(),
+                po_line_id: l.po_line_id.to_string(),
+                po_line_number: n,
+                quantity: qty(l.quantity),
+            })
+            .collect(),
+        created_at: timestamp(v.receipt.created_at),
+    }
+}
+
+pub fn import_report(kind: ImportKind, r: ImportReport) -> pb::ImportReport {
+    pb::ImportReport {
+        kind: kind.as_str().to_owned(),
+        rows: r.rows,
+        created: r.created,
+        updated: r.updated,
+        unchanged: r.unchanged,
+        failed: r.failed(),
+        errors: r
+            .errors
+            .into_iter()
+            .map(|(row, e)| pb::RowError {
+                row,
+                field: e.field,
+                message: e.message,
+            })
+            .collect(),
+    }
+}
+
+fn document(d: DocumentRow) -> pb::DocumentInfo {
+    pb::DocumentInfo {
+        id: d.id.to_string(),
+        filename: d.filename,
+        content_type: d.content_type,
+        size_bytes: d.size_bytes,
+        sha256: d.sha256,
+    }
+}
+
+/// A list item: the scalar fields of the detail.
+pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
+    let fields = r
+        .fields
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        pb::FieldMeta {
+                            source: v
+                                .get("source")
+                                .and_then(|s| s.as_str())
+                                .unwrap_or("")
+                                .to_owned(),
+                            confidence: v
+                                .get("confidence")
+                                .and_then(serde_json::Value::as_f64)
+                                .unwrap_or(0.0),
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    pb::Invoice {
+        id: r.id.to_string(),
+        status: r.status,
+        invoice_number: s(r.invoice_number),
+        invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
+        due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        currency: s(r.currency),
+        subtotal: r.subtotal.map(money).unwrap_or_default(),
+        tax_amount: r.tax_amount.map(money).unwrap_or_default(),
+        total_amount: r.total_amount.map(money).unwrap_or_default(),
+        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        po_number: s(r.po_number),
+        payment_terms: s(r.payment_terms),
+        vendor: r.vendor_id.map(|id| pb::VendorRef {
+            id: id.to_string(),
+            name: r.vendor_name.clone().unwrap_or_default(),
+        }),
+        vendor_name_raw: s(r.vendor_name_raw),
+        fields,
+        lines: Vec::new(),
+        payment_status: s(r.payment_status),
+        payment_date: r.payment_date.map(|d| d.to_string()).unwrap_or_default(),
+        payment_method: s(r.payment_method),
+        payment_reference: s(r.payment_reference),
+        source: r.source,
+        document: None,
+        created_at: timestamp(r.created_at),
+        updated_at: timestamp(r.updated_at),
+        version: r.version,
+        failure_reason: s(r.failure_reason),
+    }
+}
+
+pub fn invoice(v: InvoiceView) -> pb::Invoice {
+    let mut out = invoice_row(v.row);
+    out.lines = v
+        .lines
+        .into_iter()
+        .map(|l| pb::InvoiceLine {
+            line_number: l.line_number,
+            description: s(l.description),
+            quantity: l.quantity.map(qty).unwrap_or_default(),
+            unit: s(l.unit),
+            unit_price: l.unit_price.map(money).unwrap_or_default(),
+            line_total: l.line_total.map(money).unwrap_or_default(),
+            tax_rate: l.tax_rate.map(qty).unwrap_or_default(),
+            po_line_number: l.po_line_number.map(|n| n.to_string()).unwrap_or_default(),
+        })
+        .collect();
+    out.document = v.document.map(document);
+    out
+}
+
+pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
+    pb::InvoiceSummary {
+        id: r.id.to_string(),
+        status: r.status,
+        invoice_number: s(r.invoice_number),
+        vendor_id: r.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
+        vendor_name: s(r.vendor_name),
+        currency: s(r.currency),
+        total_amount: r.total_amount.map(money).unwrap_or_default(),
+        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
+        invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
+        payment_terms: s(r.payment_terms),
+        uploaded_by: r.uploaded_by.map(|u| u.to_string()).unwrap_or_default(),
+        last_corrected_by: r
+            .last_corrected_by
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        payment_status: s(r.payment_status),
+        version: r.version,
+    }
+}
+
+pub fn audit_entry(r: AuditRow, service: &str) -> pb::AuditEntry {
+    pb::AuditEntry {
+        id: r.id.to_string(),
+        occurred_at: timestamp(r.occurred_at),
+        service: service.to_owned(),
+        actor: r.actor,
+        action: r.action,
+        entity_type: r.entity_type,
+        entity_id: s(r.entity_id),
+        before_json: r.before_data.map(|v| v.to_string()).unwrap_or_default(),
+        after_json: r.after_data.map(|v| v.to_string()).unwrap_or_default(),
+        request_id: s(r.request_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_keeps_two_decimals_at_least_and_exact_digits() {
+        let d = |s: &str| s.parse::<Decimal>().expect("decimal");
+        assert_eq!(money(d("15420")), "15420.00");
+        assert_eq!(money(d("15420.0000")), "15420.00");
+        assert_eq!(money(d("74.5")), "74.50");
+        assert_eq!(money(d("1.2345")), "1.2345");
+        assert_eq!(money(d("-12.5")), "-12.50");
+        assert_eq!(qty(d("200.0000")), "200");
+    }
+}

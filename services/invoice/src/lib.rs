@@ -1,0 +1,119 @@
+//! The invoice service: vendors, purchase orders, goods receipts, invoice intake, storage,
+//! listing and corrections. `Application` binds its own listener (port 0 in tests).
+
+pub mod app;
+pub mod crypto;
+pub mod domain;
+pub mod grpc;
+pub mod storage;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ap_kit::Config;
+use ap_kit::db::DbPool;
+use ap_kit::grpc::GrpcServer;
+use ap_kit::token::{ServiceTokens, TokenVerifier};
+use ap_proto::invoice::v1::invoice_service_server::InvoiceServiceServer;
+use diesel_migrations::EmbeddedMigrations;
+use tokio::net::TcpListener;
+
+pub use app::InvoiceApp;
+
+pub const SCHEMA: &str = "invoice";
+pub const MIGRATIONS: EmbeddedMigrations = diesel_migrations::embed_migrations!("migrations");
+
+/// Largest gRPC message: upload and import chunks stay well below it.
+const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    ap_kit::db::run_migrations(database_url, SCHEMA, MIGRATIONS).await
+}
+
+pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<InvoiceApp> {
+    let public = config
+        .jwt_public_key
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the invoice service"))?;
+    let key = config
+        .data_encryption_key
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("DATA_ENCRYPTION_KEY is required by the invoice service"))?;
+    Ok(InvoiceApp::new(
+        pool,
+        crypto::DataCipher::from_base64(key)?,
+        storage::Storage::from_url(&config.storage_url)?,
+        TokenVerifier::from_pem(public)?,
+        ServiceTokens::new(&config.service_token_secret)?,
+        config.upload_max_bytes,
+    ))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    server: GrpcServer,
+    pool: DbPool,
+    health_every: Duration,
+}
+
+impl Application {
+    pub async fn build(config: &Config, addr: SocketAddr) -> anyhow::Result<Self> {
+        let pool = ap_kit::db::connect_pool(
+            config.database_url(),
+            SCHEMA,
+            config.database_max_connections,
+        )?;
+        let app = build_app(config, pool.clone())?;
+        let mut server = GrpcServer::new(config)?;
+        server.add_service(
+            InvoiceServiceServer::new(grpc::InvoiceGrpc::new(app))
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
+        );
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self {
+            listener,
+            server,
+            pool,
+            health_every: Duration::from_secs(2),
+        })
+    }
+
+    pub fn with_health_interval(mut self, every: Duration) -> Self {
+        self.health_every = every;
+        self
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let watcher = tokio::spawn(ap_kit::grpc::watch_database_health::<
+            InvoiceServiceServer<grpc::InvoiceGrpc>,
+        >(
+            self.pool,
+            self.server.health(),
+            self.health_every,
+            async move {
+                let _ = rx.wait_for(|v| *v).await;
+            },
+        ));
+        let result = self
+            .server
+            .serve(self.listener, async move {
+                shutdown.await;
+                let _ = tx.send(true);
+            })
+            .await;
+        watcher.abort();
+        result
+    }
+}

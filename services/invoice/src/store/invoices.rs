@@ -1,0 +1,391 @@
+//! Invoices, lines, documents, corrections and extraction jobs.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::{documents, extraction_jobs, invoice_corrections, invoice_lines, invoices};
+use super::vendors::escape_like;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = invoices, check_for_backend(diesel::pg::Pg))]
+pub struct InvoiceRow {
+    pub id: Uuid,
+    pub status: String,
+    pub invoice_number: Option<String>,
+    pub invoice_number_normalized: Option<String>,
+    pub vendor_id: Option<Uuid>,
+    pub vendor_name: Option<String>,
+    pub vendor_name_raw: Option<String>,
+    pub invoice_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub currency: Option<String>,
+    pub subtotal: Option<Decimal>,
+    pub tax_amount: Option<Decimal>,
+    pub total_amount: Option<Decimal>,
+    pub amount_due: Option<Decimal>,
+    pub po_number: Option<String>,
+    pub payment_terms: Option<String>,
+    pub fields: Value,
+    pub source: String,
+    pub uploaded_by: Option<Uuid>,
+    pub last_corrected_by: Option<Uuid>,
+    pub failure_reason: Option<String>,
+    pub payment_status: Option<String>,
+    pub payment_date: Option<NaiveDate>,
+    pub payment_method: Option<String>,
+    pub payment_reference: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = invoices)]
+pub struct NewInvoice {
+    pub id: Uuid,
+    pub status: String,
+    pub vendor_id: Option<Uuid>,
+    pub vendor_name: Option<String>,
+    pub source: String,
+    pub uploaded_by: Option<Uuid>,
+}
+
+/// The correctable header fields; `None` leaves a field as it is.
+#[derive(AsChangeset, Default, Clone, Debug)]
+#[diesel(table_name = invoices)]
+pub struct InvoiceChanges {
+    pub invoice_number: Option<Option<String>>,
+    pub invoice_number_normalized: Option<Option<String>>,
+    pub vendor_id: Option<Option<Uuid>>,
+    pub vendor_name: Option<Option<String>>,
+    pub invoice_date: Option<Option<NaiveDate>>,
+    pub due_date: Option<Option<NaiveDate>>,
+    pub currency: Option<Option<String>>,
+    pub subtotal: Option<Option<Decimal>>,
+    pub tax_amount: Option<Option<Decimal>>,
+    pub total_amount: Option<Option<Decimal>>,
+    pub amount_due: Option<Option<Decimal>>,
+    pub po_number: Option<Option<String>>,
+    pub payment_terms: Option<Option<String>>,
+    pub fields: Option<Value>,
+    pub last_corrected_by: Option<Option<Uuid>>,
+}
+
+pub async fn insert_invoice(
+    conn: &mut AsyncPgConnection,
+    new: NewInvoice,
+) -> QueryResult<InvoiceRow> {
+    diesel::insert_into(invoices::table)
+        .values(new)
+        .returning(InvoiceRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// A live invoice; `for_update` locks the row so concurrent corrections apply one after another.
+pub async fn find_invoice(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> QueryResult<Option<InvoiceRow>> {
+    let q = invoices::table
+        .find(id)
+        .filter(invoices::deleted_at.is_null())
+        .select(InvoiceRow::as_select());
+    if for_update {
+        q.for_update().first(conn).await.optional()
+    } else {
+        q.first(conn).await.optional()
+    }
+}
+
+/// Applies `changes` and bumps the version.
+pub async fn update_invoice(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: InvoiceChanges,
+) -> QueryResult<InvoiceRow> {
+    diesel::update(invoices::table.find(id))
+        .set((
+            changes,
+            invoices::version.eq(invoices::version + 1),
+            invoices::updated_at.eq(Utc::now()),
+        ))
+        .returning(InvoiceRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Compare-and-set of the status: applies only while the invoice is still `expected`.
+pub async fn set_status_if(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    expected: &str,
+    to: &str,
+    failure_reason: Option<&str>,
+) -> QueryResult<Option<InvoiceRow>> {
+    diesel::update(
+        invoices::table
+            .find(id)
+            .filter(invoices::status.eq(expected))
+            .filter(invoices::deleted_at.is_null()),
+    )
+    .set((
+        invoices::status.eq(to),
+        invoices::failure_reason.eq(failure_reason),
+        invoices::version.eq(invoices::version + 1),
+        invoices::updated_at.eq(Utc::now()),
+    ))
+    .returning(InvoiceRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+pub struct PaymentFields<'a> {
+    pub status: &'a str,
+    pub date: Option<NaiveDate>,
+    pub method: Option<&'a str>,
+    pub reference: Option<&'a str>,
+}
+
+pub async fn set_payment(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    p: PaymentFields<'_>,
+) -> QueryResult<InvoiceRow> {
+    diesel::update(invoices::table.find(id))
+        .set((
+            invoices::payment_status.eq(p.status),
+            invoices::payment_date.eq(p.date),
+            invoices::payment_method.eq(p.method),
+            invoices::payment_reference.eq(p.reference),
+            invoices::version.eq(invoices::version + 1),
+            invoices::updated_at.eq(Utc::now()),
+        ))
+        .returning(InvoiceRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = invoice_lines, check_for_backend(diesel::pg::Pg))]
+pub struct InvoiceLineRow {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub line_number: i32,
+    pub description: Option<String>,
+    pub quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub line_total: Option<Decimal>,
+    pub tax_rate: Option<Decimal>,
+    pub po_line_number: Option<i32>,
+    pub source: String,
+}
+
+pub async fn lines_of(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+) -> QueryResult<Vec<InvoiceLineRow>> {
+    invoice_lines::table
+        .filter(invoice_lines::invoice_id.eq(invoice_id))
+        .order(invoice_lines::line_number)
+        .select(InvoiceLineRow::as_select())
+        .load(conn)
+        .await
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = documents, check_for_backend(diesel::pg::Pg))]
+pub struct DocumentRow {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub storage_key: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = documents)]
+pub struct NewDocument {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub storage_key: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+pub async fn insert_document(
+    conn: &mut AsyncPgConnection,
+    doc: NewDocument,
+) -> QueryResult<DocumentRow> {
+    diesel::insert_into(documents::table)
+        .values(doc)
+        .returning(DocumentRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn document_of(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+) -> QueryResult<Option<DocumentRow>> {
+    documents::table
+        .filter(documents::invoice_id.eq(invoice_id))
+        .order(documents::created_at)
+        .select(DocumentRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Serialises intake of identical bytes for the rest of the transaction.
+pub async fn lock_document_hash(conn: &mut AsyncPgConnection, sha256: &str) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('invoice-document-' || $1))")
+        .bind::<Text, _>(sha256)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The live (not deleted, not cancelled) invoice that already has these bytes.
+pub async fn find_live_invoice_with_document(
+    conn: &mut AsyncPgConnection,
+    sha256: &str,
+) -> QueryResult<Option<Uuid>> {
+    documents::table
+        .inner_join(invoices::table)
+        .filter(documents::sha256.eq(sha256))
+        .filter(invoices::deleted_at.is_null())
+        .filter(invoices::status.ne("cancelled"))
+        .select(invoices::id)
+        .first(conn)
+        .await
+        .optional()
+}
+
+pub async fn insert_extraction_job(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(extraction_jobs::table)
+        .values((
+            extraction_jobs::id.eq(id),
+            extraction_jobs::invoice_id.eq(invoice_id),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+pub async fn insert_correction(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+    field: &str,
+    old_value: Value,
+    new_value: Value,
+    by: Uuid,
+) -> QueryResult<usize> {
+    diesel::insert_into(invoice_corrections::table)
+        .values((
+            invoice_corrections::id.eq(Uuid::now_v7()),
+            invoice_corrections::invoice_id.eq(invoice_id),
+            invoice_corrections::field.eq(field),
+            invoice_corrections::old_value.eq(old_value),
+            invoice_corrections::new_value.eq(new_value),
+            invoice_corrections::corrected_by.eq(by),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Filters of the invoice list; every one optional.
+#[derive(Clone, Debug, Default)]
+pub struct InvoiceFilter {
+    pub status: Option<String>,
+    pub payment_status: Option<String>,
+    pub vendor_id: Option<Uuid>,
+    pub po_number: Option<String>,
+    pub due_before: Option<NaiveDate>,
+    pub q: Option<String>,
+    pub invoice_date_from: Option<NaiveDate>,
+    pub invoice_date_to: Option<NaiveDate>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+}
+
+/// One page, newest first, strictly after the keyset `(created_at, id)` of `after`.
+/// A single statement: no count, no join, no offset.
+pub async fn list_invoices(
+    conn: &mut AsyncPgConnection,
+    filter: &InvoiceFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<InvoiceRow>> {
+    let mut q = invoices::table
+        .filter(invoices::deleted_at.is_null())
+        .select(InvoiceRow::as_select())
+        .order((invoices::created_at.desc(), invoices::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((ts, id)) = after {
+        q = q.filter(
+            diesel::dsl::sql::<Bool>("(created_at, id) < (")
+                .bind::<Timestamptz, _>(ts)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        );
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(invoices::status.eq(s.clone()));
+    }
+    if let Some(s) = &filter.payment_status {
+        q = q.filter(invoices::payment_status.eq(s.clone()));
+    }
+    if let Some(v) = filter.vendor_id {
+        q = q.filter(invoices::vendor_id.eq(v));
+    }
+    if let Some(p) = &filter.po_number {
+        q = q.filter(invoices::po_number.eq(p.clone()));
+    }
+    if let Some(d) = filter.due_before {
+        q = q.filter(invoices::due_date.le(d));
+    }
+    if let Some(d) = filter.invoice_date_from {
+        q = q.filter(invoices::invoice_date.ge(d));
+    }
+    if let Some(d) = filter.invoice_date_to {
+        q = q.filter(invoices::invoice_date.le(d));
+    }
+    if let Some(t) = filter.created_from {
+        q = q.filter(invoices::created_at.ge(t));
+    }
+    if let Some(t) = filter.created_to {
+        q = q.filter(invoices::created_at.le(t));
+    }
+    if let Some(text) = &filter.q {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        q = q.filter(
+            diesel::dsl::sql::<Bool>("(lower(invoice_number) LIKE ")
+                .bind::<Text, _>(pattern.clone())
+                .sql(" OR lower(vendor_name) LIKE ")
+                .bind::<Text, _>(pattern)
+                .sql(")"),
+        );
+    }
+    q.load(conn).await
+}
