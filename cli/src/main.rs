@@ -2,6 +2,7 @@
 //! data, manage users and keys, verify audit chains.
 
 mod audit;
+mod demo;
 mod keys;
 mod seed;
 mod serve;

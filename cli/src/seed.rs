@@ -39,7 +39,23 @@ pub async fn demo(config: &ap_kit::Config) -> anyhow::Result<()> {
             Err(e) => return Err(anyhow::anyhow!("seeding {email}: {e}")),
         }
     }
-    Ok(())
+    let id = |email: &'static str| {
+        let app = app.clone();
+        async move {
+            app.find_user_id(email)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))
+        }
+    };
+    let users = crate::demo::DemoUsers {
+        admin: id("admin@example.com").await?,
+        analyst: id("analyst@example.com").await?,
+        clerk: id("clerk@example.com").await?,
+    };
+    let pool = ap_kit::db::connect_pool(config.database_url(), ap_invoice::SCHEMA, 2)?;
+    let invoices = ap_invoice::build_app(config, pool)?;
+    crate::demo::seed(&invoices, &users).await
 }
 
 pub async fn create_user(

@@ -174,6 +174,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .route("/invoices/{id}/document", get(routes::invoices::document))
         .route("/invoices/{id}/audit", get(routes::invoices::audit))
         .route("/invoices/{id}/cancel", post(routes::invoices::cancel))
+        .route("/invoices/{id}/extract", post(routes::invoices::extract))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)

@@ -18,7 +18,7 @@ use crate::{health, routes};
         routes::orders::list_receipts, routes::orders::create_receipt, routes::orders::get_receipt,
         routes::imports::vendors, routes::imports::purchase_orders, routes::imports::goods_receipts,
         routes::invoices::upload, routes::invoices::list, routes::invoices::get, routes::invoices::document,
-        routes::invoices::audit, routes::invoices::patch, routes::invoices::cancel,
+        routes::invoices::audit, routes::invoices::patch, routes::invoices::cancel, routes::invoices::extract,
     ),
     modifiers(&BearerAuth),
     tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "operations"))

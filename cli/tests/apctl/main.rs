@@ -22,7 +22,11 @@ fn text(out: &Output) -> String {
 }
 
 async fn db() -> TestDb {
-    TestDb::new("cli", |url| async move { ap_auth::migrate(&url).await }).await
+    TestDb::new("cli", |url| async move {
+        ap_auth::migrate(&url).await?;
+        ap_invoice::migrate(&url).await
+    })
+    .await
 }
 
 #[test]
@@ -90,7 +94,12 @@ fn keys_generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites_
 #[tokio::test(flavor = "multi_thread")]
 async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the_triggers_back() {
     let db = db().await;
-    let env = [("DATABASE_URL", db.url())];
+    let objects = std::env::temp_dir().join(format!("apctl-objects-{}", db.name()));
+    let storage = format!("file://{}", objects.display());
+    let env = [
+        ("DATABASE_URL", db.url()),
+        ("STORAGE_URL", storage.as_str()),
+    ];
     let first = apctl(&["seed", "--demo"], &env);
     assert!(first.status.success(), "{}", text(&first));
     let second = apctl(&["seed", "--demo"], &env);
@@ -108,6 +117,7 @@ async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the
     let ok = apctl(&["audit", "verify"], &env);
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("auth: intact (5 rows)"), "{}", text(&ok));
+    assert!(text(&ok).contains("invoice: intact"), "{}", text(&ok));
 
     client
         .batch_execute(
@@ -120,6 +130,7 @@ async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the
     assert!(!broken.status.success());
     let msg = text(&broken);
     assert!(msg.contains("auth: BROKEN at row 4"), "{msg}");
+    let _ = std::fs::remove_dir_all(objects);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -137,6 +137,18 @@ pub struct Config {
     /// Object storage: `file:///abs/path` (default under DATA_DIR) or `s3://bucket/prefix`.
     pub storage_url: String,
     pub upload_max_bytes: u64,
+    pub extraction: ExtractionSettings,
+}
+
+/// The invoice service's extraction workers.
+#[derive(Clone, Copy, Debug)]
+pub struct ExtractionSettings {
+    /// Concurrent workers per process; 0 runs none (another replica does the work).
+    pub workers: usize,
+    pub poll: Duration,
+    pub max_attempts: u32,
+    /// A running job whose worker stopped answering is taken over after this long.
+    pub lease: Duration,
 }
 
 impl fmt::Debug for Config {
@@ -358,6 +370,12 @@ impl Config {
             data_encryption_key,
             storage_url,
             upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
+            extraction: ExtractionSettings {
+                workers: parse_or(&get, "EXTRACTION_WORKERS", 2, &mut errors),
+                poll: Duration::from_millis(parse_or(&get, "EXTRACTION_POLL_MS", 500, &mut errors)),
+                max_attempts: parse_or(&get, "EXTRACTION_MAX_ATTEMPTS", 5, &mut errors),
+                lease: secs(&get, "EXTRACTION_LEASE_SECS", 300, &mut errors),
+            },
         };
         if errors.is_empty() {
             Ok(config)

@@ -34,6 +34,26 @@ pub async fn scope_request_id<F: Future>(id: String, fut: F) -> F::Output {
     CURRENT_REQUEST_ID.scope(id, fut).await
 }
 
+/// Spawns `fut` on the runtime carrying the current request id and tracing span, so the RPCs
+/// it makes and the lines it logs stay on the request that started it.
+pub fn spawn_in_request<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = current_request_id();
+    let span = tracing::Span::current();
+    tokio::spawn(tracing::Instrument::instrument(
+        async move {
+            match id {
+                Some(id) => CURRENT_REQUEST_ID.scope(id, fut).await,
+                None => fut.await,
+            }
+        },
+        span,
+    ))
+}
+
 /// A request id we accept from outside: 1–128 characters of `[A-Za-z0-9._-]`.
 pub fn is_sane_request_id(id: &str) -> bool {
     !id.is_empty()

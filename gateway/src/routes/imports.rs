@@ -53,7 +53,8 @@ async fn import(
     let request = authed
         .forward
         .request(tokio_stream::wrappers::ReceiverStream::new(rx));
-    let call = tokio::spawn(async move { client.import_csv(request).await });
+    let call =
+        ap_kit::request_id::spawn_in_request(async move { client.import_csv(request).await });
     let too_large = || {
         ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,

@@ -159,8 +159,17 @@ impl InvoiceOut {
                     })
                     .collect()
             }),
-            r#match: None,
-            exceptions: detail.then(Vec::new),
+            // The detail shows `"match": null` until matching fills it; list items omit it.
+            r#match: detail.then_some(serde_json::Value::Null),
+            exceptions: detail.then(|| {
+                i.exceptions
+                    .into_iter()
+                    .map(|e| {
+                        serde_json::json!({"id": e.id, "code": e.code, "severity": e.severity, "status": e.status,
+                                           "message": e.message, "created_at": e.created_at})
+                    })
+                    .collect()
+            }),
             approval_tasks: detail.then(Vec::new),
             payment_status: opt(i.payment_status),
             payment_date: opt(i.payment_date),
@@ -229,7 +238,11 @@ pub async fn upload(
         let request = authed
             .forward
             .request(tokio_stream::wrappers::ReceiverStream::new(rx));
-        let call = tokio::spawn(async move { client.upload_invoice(request).await });
+        // Spawned so the body can stream while the RPC runs; the request id and span go along.
+        let call =
+            ap_kit::request_id::spawn_in_request(
+                async move { client.upload_invoice(request).await },
+            );
         let mut size: u64 = 0;
         let mut refused = None;
         loop {
@@ -540,4 +553,24 @@ pub async fn cancel(
         .await?
         .into_inner();
     Ok(Json(InvoiceOut::detail(i)))
+}
+
+/// Queue extraction again; refused (400) once the invoice is approved, paid, rejected or cancelled.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/extract", tag = "invoices",
+    responses((status = 202, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn extract(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    authed.require(CORRECT)?;
+    let id = path_id(&id, "Invoice")?;
+    let i = state
+        .invoice
+        .clone()
+        .request_extraction(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok((StatusCode::ACCEPTED, Json(InvoiceOut::detail(i))))
 }

@@ -1,6 +1,7 @@
 //! Use-cases of the invoice service: authorization, transactions, audit, cross-checks. The
 //! gRPC layer converts and calls these.
 
+pub mod extraction;
 pub mod imports;
 pub mod intake;
 pub mod invoices;

@@ -2,6 +2,7 @@
 //! No tonic, diesel or axum here.
 
 pub mod csv_rows;
+pub mod extraction;
 pub mod sniff;
 pub mod status;
 pub mod values;

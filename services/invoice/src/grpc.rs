@@ -433,6 +433,18 @@ impl InvoiceService for InvoiceGrpc {
         )))
     }
 
+    async fn request_extraction(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        let id = parse_uuid("id", &req.get_ref().id)
+            .map_err(|_| Status::not_found("Invoice not found."))?;
+        Ok(Response::new(convert::invoice(
+            self.app.request_extraction(&caller, id).await?,
+        )))
+    }
+
     async fn get_invoice_summary(
         &self,
         req: Request<pb::IdRequest>,

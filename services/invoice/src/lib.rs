@@ -55,6 +55,20 @@ pub struct Application {
     server: GrpcServer,
     pool: DbPool,
     health_every: Duration,
+    app: InvoiceApp,
+    workers: app::extraction::WorkerConfig,
+}
+
+/// The worker settings of a configuration.
+pub fn worker_config(config: &Config) -> app::extraction::WorkerConfig {
+    let e = config.extraction;
+    app::extraction::WorkerConfig {
+        workers: e.workers,
+        poll: e.poll,
+        lease: e.lease,
+        max_attempts: i32::try_from(e.max_attempts).unwrap_or(i32::MAX),
+        ..app::extraction::WorkerConfig::default()
+    }
 }
 
 impl Application {
@@ -67,7 +81,7 @@ impl Application {
         let app = build_app(config, pool.clone())?;
         let mut server = GrpcServer::new(config)?;
         server.add_service(
-            InvoiceServiceServer::new(grpc::InvoiceGrpc::new(app))
+            InvoiceServiceServer::new(grpc::InvoiceGrpc::new(app.clone()))
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         );
@@ -77,6 +91,8 @@ impl Application {
             server,
             pool,
             health_every: Duration::from_secs(2),
+            app,
+            workers: worker_config(config),
         })
     }
 
@@ -96,6 +112,12 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let workers = (self.workers.workers > 0).then(|| {
+            let app = self.app.clone();
+            let config = self.workers;
+            let stop = rx.clone();
+            tokio::spawn(async move { app.run_extraction_workers(config, stop).await })
+        });
         let watcher = tokio::spawn(ap_kit::grpc::watch_database_health::<
             InvoiceServiceServer<grpc::InvoiceGrpc>,
         >(
@@ -114,6 +136,10 @@ impl Application {
             })
             .await;
         watcher.abort();
+        if let Some(workers) = workers {
+            // In-flight jobs finish their transaction; an interrupted one is reclaimed later.
+            let _ = tokio::time::timeout(Duration::from_secs(10), workers).await;
+        }
         result
     }
 }

@@ -279,3 +279,15 @@ impl AuthApp {
         .await
     }
 }
+
+impl AuthApp {
+    /// The id of a live user by email, for trusted in-process callers (seeding, tooling).
+    pub async fn find_user_id(&self, email: &str) -> Result<Option<Uuid>, AppError> {
+        let mut conn = self.conn().await?;
+        Ok(
+            store::find_user_by_email(&mut conn, &Email::login_key(email))
+                .await?
+                .map(|u| u.id),
+        )
+    }
+}

@@ -26,6 +26,7 @@ pub struct InvoiceView {
     pub row: InvoiceRow,
     pub lines: Vec<InvoiceLineRow>,
     pub document: Option<DocumentRow>,
+    pub exceptions: Vec<crate::store::extraction::ExceptionRow>,
 }
 
 /// Opaque keyset cursor: the `(created_at, id)` of the last item of a page.
@@ -104,10 +105,12 @@ impl InvoiceApp {
             .ok_or(AppError::NotFound("invoice"))?;
         let lines = store::lines_of(conn, id).await?;
         let document = store::document_of(conn, id).await?;
+        let exceptions = crate::store::extraction::exceptions_of(conn, id).await?;
         Ok(InvoiceView {
             row,
             lines,
             document,
+            exceptions,
         })
     }
 
@@ -228,10 +231,18 @@ impl InvoiceApp {
         let due_date = field!(req.due_date, |r| parse_date("due_date", r));
         let currency = field!(req.currency, |r| Currency::parse("currency", r)
             .map(|c| c.as_str().to_owned()));
-        let subtotal = field!(req.subtotal, |r| parse_amount("subtotal", r));
-        let tax_amount = field!(req.tax_amount, |r| parse_amount("tax_amount", r));
-        let total_amount = field!(req.total_amount, |r| parse_amount("total_amount", r));
-        let amount_due = field!(req.amount_due, |r| parse_amount("amount_due", r));
+        // At the scale the column stores (NUMERIC(18,4)), so a recorded new value reads exactly
+        // like the old value of the next correction ("1234.5000", not "1234.50").
+        let amount = |f: &str, r: &str| {
+            parse_amount(f, r).map(|mut d| {
+                d.rescale(4);
+                d
+            })
+        };
+        let subtotal = field!(req.subtotal, |r| amount("subtotal", r));
+        let tax_amount = field!(req.tax_amount, |r| amount("tax_amount", r));
+        let total_amount = field!(req.total_amount, |r| amount("total_amount", r));
+        let amount_due = field!(req.amount_due, |r| amount("amount_due", r));
         let po_number = field!(req.po_number, |r| parse_text("po_number", r, 100));
         let payment_terms = field!(req.payment_terms, |r| parse_text("payment_terms", r, 100));
         let vendor_id = field!(req.vendor_id, |r: &str| r.parse::<Uuid>().map_err(|_| {

@@ -201,6 +201,7 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         updated_at: timestamp(r.updated_at),
         version: r.version,
         failure_reason: s(r.failure_reason),
+        exceptions: Vec::new(),
     }
 }
 
@@ -221,6 +222,18 @@ pub fn invoice(v: InvoiceView) -> pb::Invoice {
         })
         .collect();
     out.document = v.document.map(document);
+    out.exceptions = v
+        .exceptions
+        .into_iter()
+        .map(|e| pb::ExceptionRef {
+            id: e.id.to_string(),
+            code: e.code,
+            severity: e.severity,
+            status: e.status,
+            message: e.message,
+            created_at: timestamp(e.created_at),
+        })
+        .collect();
     out
 }
 

@@ -75,6 +75,8 @@ pub struct InvoiceChanges {
     pub payment_terms: Option<Option<String>>,
     pub fields: Option<Value>,
     pub last_corrected_by: Option<Option<Uuid>>,
+    pub vendor_name_raw: Option<Option<String>>,
+    pub payee_iban: Option<Option<String>>,
 }
 
 pub async fn insert_invoice(
@@ -146,6 +148,17 @@ pub async fn set_status_if(
     .get_result(conn)
     .await
     .optional()
+}
+
+pub async fn set_failure_reason(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    reason: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(invoices::table.find(id))
+        .set(invoices::failure_reason.eq(reason))
+        .execute(conn)
+        .await
 }
 
 pub struct PaymentFields<'a> {

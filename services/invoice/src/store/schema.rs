@@ -130,6 +130,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        payee_iban -> Nullable<Text>,
     }
 }
 
@@ -185,6 +186,28 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        method -> Nullable<Text>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    invoice.exceptions (id) {
+        id -> Uuid,
+        invoice_id -> Uuid,
+        code -> Text,
+        severity -> Text,
+        status -> Text,
+        message -> Text,
+        details -> Jsonb,
+        source -> Text,
+        assigned_to -> Nullable<Uuid>,
+        due_at -> Nullable<Timestamptz>,
+        resolution_note -> Nullable<Text>,
+        resolved_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -198,6 +221,7 @@ diesel::joinable!(receipt_lines -> po_lines (po_line_id));
 diesel::joinable!(invoices -> vendors (vendor_id));
 diesel::joinable!(invoice_lines -> invoices (invoice_id));
 diesel::joinable!(documents -> invoices (invoice_id));
+diesel::joinable!(exceptions -> invoices (invoice_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     vendors,
@@ -212,4 +236,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     invoice_corrections,
     extraction_jobs,
+    exceptions,
 );

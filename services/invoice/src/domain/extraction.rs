@@ -1,0 +1,290 @@
+//! What an extraction run produced, as typed fields with source and confidence, and the
+//! checks that follow it (arithmetic, missing fields, low confidence). Pure: the worker in
+//! `app::extraction` does the I/O.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+
+/// Where a field's value came from (DOMAIN.md: xml, text, ocr, llm, manual).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Xml,
+    Text,
+    Ocr,
+    Llm,
+}
+
+impl Source {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Source::Xml => "xml",
+            Source::Text => "text",
+            Source::Ocr => "ocr",
+            Source::Llm => "llm",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field<T> {
+    pub value: T,
+    pub confidence: f64,
+}
+
+impl<T> Field<T> {
+    pub fn certain(value: T) -> Self {
+        Self {
+            value,
+            confidence: 1.0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExtractedLine {
+    pub line_number: i32,
+    pub description: Option<String>,
+    pub quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub line_total: Option<Decimal>,
+    pub tax_rate: Option<Decimal>,
+    pub po_line_number: Option<i32>,
+}
+
+/// Header fields an extraction found; absent ones stay `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extracted {
+    pub source: Option<Source>,
+    pub invoice_number: Option<Field<String>>,
+    pub invoice_date: Option<Field<NaiveDate>>,
+    pub due_date: Option<Field<NaiveDate>>,
+    pub currency: Option<Field<String>>,
+    pub subtotal: Option<Field<Decimal>>,
+    pub tax_amount: Option<Field<Decimal>>,
+    pub total_amount: Option<Field<Decimal>>,
+    pub amount_due: Option<Field<Decimal>>,
+    pub po_number: Option<Field<String>>,
+    pub payment_terms: Option<Field<String>>,
+    pub seller_name: Option<Field<String>>,
+    pub seller_tax_id: Option<Field<String>>,
+    pub payee_iban: Option<Field<String>>,
+    pub lines: Vec<ExtractedLine>,
+    /// Sum rules the document itself breaks (BR-CO-*), as sentences.
+    pub arithmetic_issues: Vec<String>,
+    pub is_credit_note: bool,
+}
+
+/// The canonical e-invoice as extracted fields. Credit notes carry negative amounts, so
+/// they net against invoices everywhere downstream.
+pub fn from_einvoice(inv: &ap_einvoice::Invoice) -> Extracted {
+    let credit = inv.kind == ap_einvoice::DocumentKind::CreditNote;
+    let sign = |d: Decimal| if credit { -d } else { d };
+    let t = &inv.totals;
+    let lines = inv
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| ExtractedLine {
+            line_number: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            description: l.name.clone().or_else(|| l.description.clone()),
+            quantity: Some(l.quantity),
+            unit: l.unit_code.clone(),
+            unit_price: l.net_price,
+            line_total: Some(sign(l.net_amount)),
+            tax_rate: l.vat_rate,
+            po_line_number: l
+                .order_line_reference
+                .as_deref()
+                .and_then(|r| r.trim().parse().ok()),
+        })
+        .collect();
+    let arithmetic_issues = ap_einvoice::check_totals(inv)
+        .iter()
+        .map(|i| {
+            format!(
+                "{} ({}): stated {}, computed {}",
+                i.rule, i.description, i.stated, i.computed
+            )
+        })
+        .collect();
+    let vat_total = t
+        .vat_total
+        .unwrap_or_else(|| inv.vat_breakdown.iter().map(|v| v.tax_amount).sum());
+    Extracted {
+        source: Some(Source::Xml),
+        invoice_number: Some(Field::certain(inv.number.trim().to_owned()))
+            .filter(|f| !f.value.is_empty()),
+        invoice_date: Some(Field::certain(inv.issue_date)),
+        due_date: inv.due_date.map(Field::certain),
+        currency: Some(Field::certain(inv.currency.to_ascii_uppercase())),
+        subtotal: Some(Field::certain(sign(t.total_without_vat))),
+        tax_amount: Some(Field::certain(sign(vat_total))),
+        total_amount: Some(Field::certain(sign(t.total_with_vat))),
+        amount_due: Some(Field::certain(sign(t.amount_due))),
+        po_number: inv
+            .purchase_order_reference
+            .clone()
+            .filter(|p| !p.trim().is_empty())
+            .map(Field::certain),
+        payment_terms: inv
+            .payment_terms
+            .clone()
+            .map(|p| Field::certain(p.chars().take(100).collect())),
+        seller_name: Some(Field::certain(inv.seller.name.clone())).filter(|f| !f.value.is_empty()),
+        seller_tax_id: inv
+            .seller
+            .vat_id
+            .clone()
+            .or_else(|| inv.seller.tax_registration_id.clone())
+            .map(Field::certain),
+        payee_iban: inv
+            .payee_accounts
+            .first()
+            .map(|a| Field::certain(a.iban.replace(' ', "").to_ascii_uppercase())),
+        lines,
+        arithmetic_issues,
+        is_credit_note: credit,
+    }
+}
+
+/// Due date from payment terms when the document gives none: invoice date + net days.
+pub fn due_from_terms(
+    invoice_date: NaiveDate,
+    terms: Option<&str>,
+    vendor_days: Option<i32>,
+) -> Option<NaiveDate> {
+    let days = terms
+        .and_then(super::values::terms_net_days)
+        .or(vendor_days)?;
+    invoice_date.checked_add_days(Days::new(u64::try_from(days).ok()?))
+}
+
+/// Checks any extraction (not only XML) against the sums: lines → subtotal, subtotal + tax =
+/// total, within one cent per line of rounding.
+pub fn check_sums(e: &Extracted) -> Vec<String> {
+    let mut issues = Vec::new();
+    let cent = Decimal::new(1, 2);
+    let (sub, tax, total) = (
+        e.subtotal.as_ref().map(|f| f.value),
+        e.tax_amount.as_ref().map(|f| f.value),
+        e.total_amount.as_ref().map(|f| f.value),
+    );
+    if let (Some(sub), Some(tax), Some(total)) = (sub, tax, total)
+        && (sub + tax - total).abs() > cent
+    {
+        issues.push(format!(
+            "subtotal {sub} + tax {tax} = {} differs from total {total}",
+            sub + tax
+        ));
+    }
+    let line_totals: Vec<Decimal> = e.lines.iter().filter_map(|l| l.line_total).collect();
+    if let Some(sub) = sub
+        && !line_totals.is_empty()
+        && line_totals.len() == e.lines.len()
+    {
+        let sum: Decimal = line_totals.iter().sum();
+        let tolerance = cent * Decimal::from(line_totals.len());
+        // Document-level allowances and charges legitimately separate the two for XML; those
+        // are judged by the EN 16931 rules instead.
+        if e.source != Some(Source::Xml) && (sum - sub).abs() > tolerance {
+            issues.push(format!("lines sum to {sum}, subtotal is {sub}"));
+        }
+    }
+    issues
+}
+
+/// Header fields a usable invoice needs; the missing ones are named.
+pub fn missing_fields(e: &Extracted) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if e.invoice_number.is_none() {
+        missing.push("invoice_number");
+    }
+    if e.invoice_date.is_none() {
+        missing.push("invoice_date");
+    }
+    if e.currency.is_none() {
+        missing.push("currency");
+    }
+    if e.total_amount.is_none() {
+        missing.push("total_amount");
+    }
+    missing
+}
+
+/// Similarity of two vendor names in [0, 1]: Dice coefficient over character trigrams of
+/// the normalised names, so word order and legal suffixes cost little.
+pub fn name_similarity(a: &str, b: &str) -> f64 {
+    let grams = |s: &str| -> Vec<String> {
+        let s = format!("  {} ", super::values::normalize_name(s));
+        let chars: Vec<char> = s.chars().collect();
+        let mut g: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+        g.sort();
+        g.dedup();
+        g
+    };
+    let (ga, gb) = (grams(a), grams(b));
+    if ga.is_empty() || gb.is_empty() {
+        return 0.0;
+    }
+    let common = ga.iter().filter(|g| gb.binary_search(g).is_ok()).count();
+    2.0 * common as f64 / (ga.len() + gb.len()) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    #[test]
+    fn due_dates_come_from_terms_then_vendor_days() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        assert_eq!(
+            due_from_terms(date, Some("2/10 net 30"), None),
+            NaiveDate::from_ymd_opt(2026, 4, 1)
+        );
+        assert_eq!(
+            due_from_terms(date, None, Some(14)),
+            NaiveDate::from_ymd_opt(2026, 3, 16)
+        );
+        assert_eq!(due_from_terms(date, Some("soon"), None), None);
+    }
+
+    #[test]
+    fn sums_that_do_not_add_up_are_named() {
+        let mut e = Extracted {
+            source: Some(Source::Text),
+            subtotal: Some(Field::certain(d("100.00"))),
+            tax_amount: Some(Field::certain(d("19.00"))),
+            total_amount: Some(Field::certain(d("119.00"))),
+            ..Default::default()
+        };
+        assert!(check_sums(&e).is_empty());
+        e.total_amount = Some(Field::certain(d("120.00")));
+        assert_eq!(check_sums(&e).len(), 1);
+        e.total_amount = Some(Field::certain(d("119.01")));
+        assert!(check_sums(&e).is_empty(), "a cent of rounding passes");
+        e.lines = vec![ExtractedLine {
+            line_number: 1,
+            description: None,
+            quantity: None,
+            unit: None,
+            unit_price: None,
+            line_total: Some(d("90.00")),
+            tax_rate: None,
+            po_line_number: None,
+        }];
+        assert!(check_sums(&e).iter().any(|i| i.contains("lines sum")));
+    }
+
+    #[test]
+    fn similar_vendor_names_score_high_and_others_low() {
+        assert!(name_similarity("ACME Steel, Inc.", "Acme Steel Inc") > 0.9);
+        assert!(name_similarity("Lieferant GmbH", "Lieferant") > 0.6);
+        assert!(name_similarity("Acme Steel", "Globex Corporation") < 0.2);
+        assert_eq!(name_similarity("", "x"), 0.0);
+    }
+}

@@ -1,0 +1,244 @@
+//! The extraction queue (claimed with FOR UPDATE SKIP LOCKED, so any number of workers and
+//! replicas can run), extraction results, exceptions, and vendor lookups for resolution.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Integer, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::{exceptions, extraction_jobs, invoice_lines, vendor_bank_accounts, vendors};
+
+#[derive(QueryableByName, Debug, Clone, Copy)]
+pub struct ClaimedJob {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub invoice_id: Uuid,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Takes the next due job (or one whose worker died more than `lease_secs` ago).
+pub async fn claim_job(
+    conn: &mut AsyncPgConnection,
+    lease_secs: i32,
+) -> QueryResult<Option<ClaimedJob>> {
+    diesel::sql_query(
+        "UPDATE extraction_jobs SET status = 'running', attempts = attempts + 1, locked_at = now(), \
+         updated_at = now() \
+         WHERE id = (SELECT id FROM extraction_jobs \
+                     WHERE (status = 'queued' AND run_after <= now()) \
+                        OR (status = 'running' AND locked_at < now() - make_interval(secs => $1)) \
+                     ORDER BY run_after, created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         RETURNING id, invoice_id, attempts",
+    )
+    .bind::<Integer, _>(lease_secs)
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+pub async fn finish_job(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    status: &str,
+    method: Option<&str>,
+    error: Option<&str>,
+) -> QueryResult<usize> {
+    diesel::update(extraction_jobs::table.find(id))
+        .set((
+            extraction_jobs::status.eq(status),
+            extraction_jobs::method.eq(method),
+            extraction_jobs::last_error.eq(error),
+            extraction_jobs::finished_at.eq(Utc::now()),
+            extraction_jobs::locked_at.eq(None::<DateTime<Utc>>),
+            extraction_jobs::updated_at.eq(Utc::now()),
+        ))
+        .execute(conn)
+        .await
+}
+
+/// Puts a job back in the queue after a transient failure.
+pub async fn retry_job(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    delay_secs: f64,
+    error: &str,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "UPDATE extraction_jobs SET status = 'queued', locked_at = NULL, last_error = $2, \
+         run_after = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(error)
+    .bind::<Double, _>(delay_secs)
+    .execute(conn)
+    .await
+}
+
+pub struct NewLine {
+    pub line_number: i32,
+    pub description: Option<String>,
+    pub quantity: Option<Decimal>,
+    pub unit: Option<String>,
+    pub unit_price: Option<Decimal>,
+    pub line_total: Option<Decimal>,
+    pub tax_rate: Option<Decimal>,
+    pub po_line_number: Option<i32>,
+    pub source: String,
+}
+
+/// Replaces every automatically extracted line; manual lines stay.
+pub async fn replace_automatic_lines(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+    lines: &[NewLine],
+) -> QueryResult<()> {
+    diesel::delete(
+        invoice_lines::table
+            .filter(invoice_lines::invoice_id.eq(invoice_id))
+            .filter(invoice_lines::source.ne("manual")),
+    )
+    .execute(conn)
+    .await?;
+    let taken: Vec<i32> = invoice_lines::table
+        .filter(invoice_lines::invoice_id.eq(invoice_id))
+        .select(invoice_lines::line_number)
+        .load(conn)
+        .await?;
+    for l in lines.iter().filter(|l| !taken.contains(&l.line_number)) {
+        diesel::insert_into(invoice_lines::table)
+            .values((
+                invoice_lines::id.eq(Uuid::now_v7()),
+                invoice_lines::invoice_id.eq(invoice_id),
+                invoice_lines::line_number.eq(l.line_number),
+                invoice_lines::description.eq(&l.description),
+                invoice_lines::quantity.eq(l.quantity),
+                invoice_lines::unit.eq(&l.unit),
+                invoice_lines::unit_price.eq(l.unit_price),
+                invoice_lines::line_total.eq(l.line_total),
+                invoice_lines::tax_rate.eq(l.tax_rate),
+                invoice_lines::po_line_number.eq(l.po_line_number),
+                invoice_lines::source.eq(&l.source),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = exceptions, check_for_backend(diesel::pg::Pg))]
+pub struct ExceptionRow {
+    pub id: Uuid,
+    pub invoice_id: Uuid,
+    pub code: String,
+    pub severity: String,
+    pub status: String,
+    pub message: String,
+    pub details: Value,
+    pub source: String,
+    pub assigned_to: Option<Uuid>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewException {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+/// Replaces the open exceptions an automatic step raised earlier with the ones it raises now;
+/// exceptions a person already worked on are kept.
+pub async fn replace_open_exceptions(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+    source: &str,
+    new: &[NewException],
+) -> QueryResult<Vec<ExceptionRow>> {
+    diesel::delete(
+        exceptions::table
+            .filter(exceptions::invoice_id.eq(invoice_id))
+            .filter(exceptions::source.eq(source))
+            .filter(exceptions::status.eq("open")),
+    )
+    .execute(conn)
+    .await?;
+    let mut out = Vec::new();
+    for e in new {
+        out.push(
+            diesel::insert_into(exceptions::table)
+                .values((
+                    exceptions::id.eq(Uuid::now_v7()),
+                    exceptions::invoice_id.eq(invoice_id),
+                    exceptions::code.eq(e.code),
+                    exceptions::severity.eq(e.severity),
+                    exceptions::message.eq(&e.message),
+                    exceptions::details.eq(&e.details),
+                    exceptions::source.eq(source),
+                ))
+                .returning(ExceptionRow::as_returning())
+                .get_result(conn)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
+pub async fn exceptions_of(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+) -> QueryResult<Vec<ExceptionRow>> {
+    exceptions::table
+        .filter(exceptions::invoice_id.eq(invoice_id))
+        .order(exceptions::created_at)
+        .select(ExceptionRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Live vendors whose current bank account has this fingerprint.
+pub async fn vendors_with_account(
+    conn: &mut AsyncPgConnection,
+    fingerprint: &str,
+) -> QueryResult<Vec<Uuid>> {
+    vendor_bank_accounts::table
+        .inner_join(vendors::table)
+        .filter(vendor_bank_accounts::fingerprint.eq(fingerprint))
+        .filter(vendor_bank_accounts::is_current.eq(true))
+        .filter(vendors::deleted_at.is_null())
+        .select(vendors::id)
+        .load(conn)
+        .await
+}
+
+#[derive(QueryableByName, Debug)]
+pub struct NameCandidate {
+    #[diesel(sql_type = SqlUuid)]
+    pub vendor_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+}
+
+/// Vendors whose name or an alias is close to `name` (pg_trgm prefilter; the caller scores).
+pub async fn vendor_name_candidates(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+) -> QueryResult<Vec<NameCandidate>> {
+    diesel::sql_query(
+        "SELECT id AS vendor_id, name FROM vendors \
+         WHERE deleted_at IS NULL AND is_active AND lower(name) OPERATOR(public.%) lower($1) \
+         UNION ALL \
+         SELECT a.vendor_id, a.alias AS name FROM vendor_aliases a JOIN vendors v ON v.id = a.vendor_id \
+         WHERE v.deleted_at IS NULL AND v.is_active AND a.alias_normalized OPERATOR(public.%) lower($1) \
+         LIMIT 50",
+    )
+    .bind::<Text, _>(name)
+    .load(conn)
+    .await
+}
