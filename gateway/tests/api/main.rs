@@ -2,8 +2,13 @@
 //! real PostgreSQL (a database per test), real HTTP.
 
 mod admin_users;
+mod csv_import;
 mod edge;
 mod helpers;
+mod invoice_corrections;
+mod invoices_intake;
+mod invoices_listing;
 mod login;
+mod master_data;
 mod observability;
 mod sessions;

@@ -500,9 +500,20 @@ fn extract_bytes(bytes: &[u8], content_type: &str) -> Result<(Extracted, &'stati
             let method = if content_type == "application/pdf" { "xml_embedded" } else { "xml" };
             Ok((extraction::from_einvoice(&invoice), method))
         }
-        Err(ap_einvoice::Error::NoEmbeddedXml) => Err(Failure::Permanent(
-            "the PDF carries no structured e-invoice and text-layer extraction is not available in this build".into(),
-        )),
+        // No structured e-invoice inside: read the text layer.
+        Err(ap_einvoice::Error::NoEmbeddedXml) => match ap_textract::extract_pdf(bytes, &ap_textract::PdfToTextConfig::default()) {
+            Ok(text) => Ok((extraction::from_text(&text), "text")),
+            Err(ap_textract::ExtractError::ToolMissing(tool)) => Err(Failure::Permanent(format!(
+                "the PDF carries no structured e-invoice and text extraction needs {tool} (Debian package poppler-utils), which is not installed"
+            ))),
+            Err(ap_textract::ExtractError::NoTextLayer) => Err(Failure::Permanent(
+                "the PDF carries no structured e-invoice and has no text layer; it needs OCR, which is not available in this build".into(),
+            )),
+            Err(ap_textract::ExtractError::NoInvoiceData) => {
+                Err(Failure::Permanent("no invoice fields were found in the PDF's text".into()))
+            }
+            Err(e) => Err(Failure::Permanent(format!("the PDF's text cannot be read ({e})"))),
+        },
         Err(e) if content_type.starts_with("image/") => {
             let _ = e;
             Err(Failure::Permanent("images need OCR, which is not available in this build".into()))

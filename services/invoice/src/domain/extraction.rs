@@ -148,6 +148,52 @@ pub fn from_einvoice(inv: &ap_einvoice::Invoice) -> Extracted {
     }
 }
 
+/// Fields read from a PDF's text layer. Confidences come from the reader (label found,
+/// sums consistent, candidates agreeing).
+pub fn from_text(t: &ap_textract::Extraction) -> Extracted {
+    fn field<T: Clone>(f: &Option<ap_textract::Field<T>>) -> Option<Field<T>> {
+        f.as_ref().map(|f| Field {
+            value: f.value.clone(),
+            confidence: f64::from(f.confidence),
+        })
+    }
+    let f = &t.fields;
+    let lines = t
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| ExtractedLine {
+            line_number: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            description: Some(l.description.clone()).filter(|d| !d.is_empty()),
+            quantity: l.quantity,
+            unit: None,
+            unit_price: l.unit_price,
+            line_total: l.line_total,
+            tax_rate: None,
+            po_line_number: None,
+        })
+        .collect();
+    Extracted {
+        source: Some(Source::Text),
+        invoice_number: field(&f.invoice_number),
+        invoice_date: field(&f.invoice_date),
+        due_date: field(&f.due_date),
+        currency: field(&f.currency),
+        subtotal: field(&f.subtotal),
+        tax_amount: field(&f.tax),
+        total_amount: field(&f.total),
+        amount_due: field(&f.amount_due),
+        po_number: field(&f.po_number),
+        payment_terms: None,
+        seller_name: field(&f.seller_name),
+        seller_tax_id: field(&f.seller_vat_id),
+        payee_iban: field(&f.iban),
+        lines,
+        arithmetic_issues: Vec::new(),
+        is_credit_note: f.total.as_ref().is_some_and(|t| t.value.is_sign_negative()),
+    }
+}
+
 /// Due date from payment terms when the document gives none: invoice date + net days.
 pub fn due_from_terms(
     invoice_date: NaiveDate,

@@ -188,12 +188,12 @@ async fn unreadable_documents_fail_visibly_with_a_reason_and_never_stay_extracti
         (
             "pdf_plain.pdf",
             std::fs::read(corpus().join("pdf/pdf_plain.pdf")).expect("read"),
-            "no structured e-invoice",
+            "no text layer",
         ),
         (
             "pdf_invalid.pdf",
             std::fs::read(corpus().join("pdf/pdf_invalid.pdf")).expect("read"),
-            "no structured e-invoice",
+            "no invoice fields",
         ),
         ("truncated.xml", truncated, "cannot be read"),
     ];
@@ -476,4 +476,88 @@ async fn vendors_are_resolved_by_tax_id_then_iban_then_alias() {
             .get(0);
         assert_eq!(meta, 1, "{method}");
     }
+}
+
+/// A minimal one-page PDF whose text layer holds `lines` (Helvetica, top to bottom).
+fn text_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut content = String::from("BT /F1 11 Tf 14 TL 56 780 Td\n");
+    for line in lines {
+        let escaped = line
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        content.push_str(&format!("({escaped}) Tj T*\n"));
+    }
+    content.push_str("ET\n");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}endstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pdf_without_an_e_invoice_is_read_from_its_text_layer() {
+    let svc = spawn_with(&[]).await;
+    let pdf = text_pdf(&[
+        "Nordwind Handels GmbH",
+        "USt-IdNr.: DE123456789",
+        "RECHNUNG",
+        "Rechnungsnummer: RE-2026-0815",
+        "Rechnungsdatum: 02.03.2026",
+        "Bestellnummer: PO-77",
+        "Nettobetrag: 1.000,00 EUR",
+        "MwSt 19 %: 190,00 EUR",
+        "Gesamtbetrag: 1.190,00 EUR",
+        "IBAN: DE89 3704 0044 0532 0130 00",
+    ]);
+    let id = upload(&svc, pdf, "scan-free.pdf").await.id;
+    drain(&svc).await;
+    let got = detail(&svc, &id).await;
+    assert_eq!(got.status, "extracted", "{}", got.failure_reason);
+    assert_eq!(got.invoice_number, "RE-2026-0815");
+    assert_eq!(got.invoice_date, "2026-03-02");
+    assert_eq!(got.currency, "EUR");
+    assert_eq!(got.total_amount, "1190.00");
+    assert_eq!(got.subtotal, "1000.00");
+    assert_eq!(got.tax_amount, "190.00");
+    assert_eq!(got.po_number, "PO-77");
+    let meta = &got.fields["invoice_number"];
+    assert_eq!(meta.source, "text");
+    assert!(meta.confidence > 0.0 && meta.confidence <= 1.0);
+    let method: String = svc
+        .db
+        .client()
+        .await
+        .query_one(
+            "SELECT method FROM invoice.extraction_jobs WHERE invoice_id = $1::text::uuid",
+            &[&id],
+        )
+        .await
+        .expect("job")
+        .get(0);
+    assert_eq!(method, "text");
 }

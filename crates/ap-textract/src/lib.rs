@@ -1,0 +1,47 @@
+//! Reads invoice header fields, with confidences, from the text layer of born-digital PDF invoices.
+//!
+//! The text comes from poppler's `pdftotext -layout` ([`pdf_to_text`]); everything after that
+//! ([`extract_text`]) is pure and works on the layout text alone.
+#![forbid(unsafe_code)]
+
+pub mod dates;
+mod error;
+mod extract;
+pub mod ids;
+mod labels;
+mod layout;
+mod model;
+pub mod numbers;
+mod pdftotext;
+
+use std::path::Path;
+
+pub use error::ExtractError;
+pub use extract::extract_text;
+pub use model::{Extraction, Field, Fields, Line};
+pub use pdftotext::{PdfToTextConfig, pdf_to_text};
+
+/// Extracts an invoice from PDF bytes through the text layer.
+///
+/// Fails with [`ExtractError::NoInvoiceData`] when the text contains no header field at all,
+/// so callers can tell "not an invoice" apart from a partial result.
+pub fn extract_pdf(pdf: &[u8], config: &PdfToTextConfig) -> Result<Extraction, ExtractError> {
+    let text = pdf_to_text(pdf, config)?;
+    let extraction = extract_text(&text);
+    let f = &extraction.fields;
+    let has_invoice_signal = f.invoice_number.is_some()
+        || f.subtotal.is_some()
+        || f.tax.is_some()
+        || f.total.as_ref().is_some_and(|t| t.confidence > 0.35)
+        || f.amount_due.as_ref().is_some_and(|t| t.confidence > 0.35);
+    if !has_invoice_signal {
+        return Err(ExtractError::NoInvoiceData);
+    }
+    Ok(extraction)
+}
+
+/// Reads a PDF file and extracts it like [`extract_pdf`].
+pub fn extract_pdf_file(path: &Path, config: &PdfToTextConfig) -> Result<Extraction, ExtractError> {
+    let bytes = std::fs::read(path)?;
+    extract_pdf(&bytes, config)
+}
