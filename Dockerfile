@@ -1,4 +1,4 @@
-# Image of the AP automation platform: `apctl`, `ap-auth` and `ap-gateway` on Debian slim.
+# Image of the AP automation platform: `apctl`, `ap-auth`, `ap-invoice` and `ap-gateway` on Debian slim.
 # One image serves every role; the command picks it:
 #   apctl serve all | apctl serve auth | apctl serve gateway | apctl migrate | apctl audit verify
 # Build: docker build -t ap:dev .
@@ -17,16 +17,17 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/usr/local/cargo/git \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin apctl --bin ap-auth --bin ap-gateway \
+    cargo build --release --locked --bin apctl --bin ap-auth --bin ap-invoice --bin ap-gateway \
  && mkdir -p /out \
- && cp target/release/apctl target/release/ap-auth target/release/ap-gateway /out/
+ && cp target/release/apctl target/release/ap-auth target/release/ap-invoice target/release/ap-gateway /out/
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # ca-certificates: TLS to a managed PostgreSQL, Sentry and OTLP collectors.
 # curl: the HTTP health check below (the slim image ships none).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
+ && apt-get install -y --no-install-recommends ca-certificates curl poppler-utils \
+      tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ap \
  && useradd --system --uid 10001 --gid ap --home-dir /nonexistent --no-create-home \
@@ -34,7 +35,7 @@ RUN apt-get update \
  && mkdir -p /var/lib/ap \
  && chown ap:ap /var/lib/ap
 
-COPY --from=builder /out/apctl /out/ap-auth /out/ap-gateway /usr/local/bin/
+COPY --from=builder /out/apctl /out/ap-auth /out/ap-invoice /out/ap-gateway /usr/local/bin/
 
 # Production by default: without real configuration the process refuses to start and names
 # what is missing. For a quick local try: docker run -e APP_ENV=development -p 8080:8080 IMAGE

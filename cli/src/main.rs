@@ -3,6 +3,7 @@
 
 mod audit;
 mod demo;
+mod eval;
 mod keys;
 mod seed;
 mod serve;
@@ -58,6 +59,17 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Extraction tools.
+    Extract {
+        #[command(subcommand)]
+        command: ExtractCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExtractCommand {
+    /// Score the PDF text path against embedded e-invoices (or, with `--xml`, check XML parsing).
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -162,5 +174,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let config = load_config()?;
             audit::verify(config.database_url()).await
         }
+        Command::Extract {
+            command: ExtractCommand::Eval(args),
+        } => Ok(eval::run(&args)),
     }
 }

@@ -138,6 +138,16 @@ pub struct Config {
     pub storage_url: String,
     pub upload_max_bytes: u64,
     pub extraction: ExtractionSettings,
+    /// The optional LLM (Anthropic Messages API); `None` when `ANTHROPIC_API_KEY` is unset.
+    pub llm: Option<LlmSettings>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LlmSettings {
+    pub api_key: SecretString,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub timeout: Option<Duration>,
 }
 
 /// The invoice service's extraction workers.
@@ -370,6 +380,13 @@ impl Config {
             data_encryption_key,
             storage_url,
             upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
+            llm: get("ANTHROPIC_API_KEY").map(|key| LlmSettings {
+                api_key: SecretString::from(key),
+                base_url: get("ANTHROPIC_BASE_URL"),
+                model: get("ANTHROPIC_MODEL"),
+                timeout: get("ANTHROPIC_TIMEOUT_SECS")
+                    .map(|_| secs(&get, "ANTHROPIC_TIMEOUT_SECS", 60, &mut errors)),
+            }),
             extraction: ExtractionSettings {
                 workers: parse_or(&get, "EXTRACTION_WORKERS", 2, &mut errors),
                 poll: Duration::from_millis(parse_or(&get, "EXTRACTION_POLL_MS", 500, &mut errors)),

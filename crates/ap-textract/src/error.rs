@@ -4,10 +4,11 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
-    /// The external text extractor could not be started because it is not installed.
-    #[error("required tool not found: {0} (install poppler-utils)")]
+    /// An external tool (pdftotext, pdftoppm, tesseract) or tesseract's language data is not
+    /// installed.
+    #[error("required tool not found: {0} (install {package})", package = package_for(.0))]
     ToolMissing(String),
-    /// The PDF has no extractable text (scanned image or empty pages).
+    /// The PDF has no extractable text (scanned image or empty pages), or OCR recognised none.
     #[error("the pdf has no text layer")]
     NoTextLayer,
     /// The text layer was read but contains nothing that looks like an invoice.
@@ -22,4 +23,15 @@ pub enum ExtractError {
     OutputTooLarge(usize),
     #[error("text extraction i/o failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The Debian package that provides a tool named in [`ExtractError::ToolMissing`].
+fn package_for(tool: &str) -> &'static str {
+    if tool == "tesseract" {
+        "tesseract-ocr"
+    } else if tool.starts_with("tesseract") {
+        "tesseract-ocr-<language> for each language"
+    } else {
+        "poppler-utils"
+    }
 }

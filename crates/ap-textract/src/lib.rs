@@ -1,7 +1,9 @@
-//! Reads invoice header fields, with confidences, from the text layer of born-digital PDF invoices.
+//! Reads invoice header fields, with confidences, from the text layer of born-digital PDF invoices,
+//! and through OCR from scanned PDFs and images.
 //!
-//! The text comes from poppler's `pdftotext -layout` ([`pdf_to_text`]); everything after that
-//! ([`extract_text`]) is pure and works on the layout text alone.
+//! The text comes from poppler's `pdftotext -layout` ([`pdf_to_text`]) or from tesseract
+//! ([`ocr_image`], [`ocr_pdf`]); everything after that ([`extract_text`]) is pure and works on
+//! the layout text alone.
 #![forbid(unsafe_code)]
 
 pub mod dates;
@@ -12,6 +14,7 @@ mod labels;
 mod layout;
 mod model;
 pub mod numbers;
+mod ocr;
 mod pdftotext;
 
 use std::path::Path;
@@ -19,6 +22,9 @@ use std::path::Path;
 pub use error::ExtractError;
 pub use extract::extract_text;
 pub use model::{Extraction, Field, Fields, Line};
+pub use ocr::{
+    OcrConfig, OcrText, extract_ocr_image, extract_ocr_pdf, extract_ocr_text, ocr_image, ocr_pdf,
+};
 pub use pdftotext::{PdfToTextConfig, pdf_to_text};
 
 /// Extracts an invoice from PDF bytes through the text layer.
@@ -28,16 +34,20 @@ pub use pdftotext::{PdfToTextConfig, pdf_to_text};
 pub fn extract_pdf(pdf: &[u8], config: &PdfToTextConfig) -> Result<Extraction, ExtractError> {
     let text = pdf_to_text(pdf, config)?;
     let extraction = extract_text(&text);
-    let f = &extraction.fields;
-    let has_invoice_signal = f.invoice_number.is_some()
-        || f.subtotal.is_some()
-        || f.tax.is_some()
-        || f.total.as_ref().is_some_and(|t| t.confidence > 0.35)
-        || f.amount_due.as_ref().is_some_and(|t| t.confidence > 0.35);
-    if !has_invoice_signal {
+    if !has_invoice_signal(&extraction) {
         return Err(ExtractError::NoInvoiceData);
     }
     Ok(extraction)
+}
+
+/// Whether the text yielded at least one field that only invoices carry.
+pub(crate) fn has_invoice_signal(extraction: &Extraction) -> bool {
+    let f = &extraction.fields;
+    f.invoice_number.is_some()
+        || f.subtotal.is_some()
+        || f.tax.is_some()
+        || f.total.as_ref().is_some_and(|t| t.confidence > 0.35)
+        || f.amount_due.as_ref().is_some_and(|t| t.confidence > 0.35)
 }
 
 /// Reads a PDF file and extracts it like [`extract_pdf`].

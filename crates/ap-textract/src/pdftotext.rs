@@ -1,4 +1,4 @@
-//! Runs poppler's `pdftotext -layout` as a bounded subprocess; the only module that spawns processes.
+//! Runs poppler's `pdftotext -layout` as a bounded subprocess; `ocr` spawns the OCR helpers likewise.
 
 use std::io::{ErrorKind, Read, Write};
 use std::path::PathBuf;

@@ -92,6 +92,8 @@ impl TestApp {
         extra_routes: Option<axum::Router>,
     ) -> TestApp {
         let logs = capture_logs();
+        // reqwest may be built with rustls (the LLM client needs it); one provider for all.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let db = test_db().await;
         let (mut config, private_key) = test_config(&db, extra_env);
         let (tx, rx) = watch::channel(false);

@@ -639,7 +639,12 @@ async fn bank_details_are_masked_encrypted_and_verified_by_a_second_person() {
     assert_eq!(s, 403);
 
     // Lists and single reads are masked too.
-    let (_, _) = req!(reqwest::Method::GET, String::from("/api/v1/vendors"), &a, None);
+    let (_, _) = req!(
+        reqwest::Method::GET,
+        String::from("/api/v1/vendors"),
+        &a,
+        None
+    );
     let (_, _) = req!(
         reqwest::Method::GET,
         format!("/api/v1/vendors/{us_id}"),

@@ -176,6 +176,7 @@ struct Inner {
     verifier: TokenVerifier,
     service_tokens: ServiceTokens,
     upload_max_bytes: u64,
+    llm: Option<ap_llm::Client>,
 }
 
 impl InvoiceApp {
@@ -186,6 +187,7 @@ impl InvoiceApp {
         verifier: TokenVerifier,
         service_tokens: ServiceTokens,
         upload_max_bytes: u64,
+        llm: Option<ap_llm::Client>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -195,8 +197,14 @@ impl InvoiceApp {
                 verifier,
                 service_tokens,
                 upload_max_bytes,
+                llm,
             }),
         }
+    }
+
+    /// The LLM that cross-checks text and OCR extractions, when one is configured.
+    pub(crate) fn llm(&self) -> Option<&ap_llm::Client> {
+        self.inner.llm.as_ref()
     }
 
     pub fn verifier(&self) -> &TokenVerifier {

@@ -47,7 +47,28 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<InvoiceApp> {
         TokenVerifier::from_pem(public)?,
         ServiceTokens::new(&config.service_token_secret)?,
         config.upload_max_bytes,
+        llm_client(config)?,
     ))
+}
+
+/// The optional LLM client, from `ANTHROPIC_*` settings.
+fn llm_client(config: &Config) -> anyhow::Result<Option<ap_llm::Client>> {
+    let Some(settings) = &config.llm else {
+        return Ok(None);
+    };
+    let mut llm = ap_llm::LlmConfig::new(settings.api_key.clone());
+    if let Some(url) = &settings.base_url {
+        llm.base_url = url.clone();
+    }
+    if let Some(model) = &settings.model {
+        llm.model = model.clone();
+    }
+    if let Some(timeout) = settings.timeout {
+        llm.timeout = timeout;
+    }
+    Ok(Some(ap_llm::Client::new(llm).map_err(|e| {
+        anyhow::anyhow!("ANTHROPIC_* configuration: {e}")
+    })?))
 }
 
 pub struct Application {

@@ -195,9 +195,40 @@ impl InvoiceApp {
         let bytes = chunks.concat();
         let content_type = doc.content_type.clone();
         // Parsing is CPU work on up to 20 MiB: keep it off the async workers.
-        tokio::task::spawn_blocking(move || extract_bytes(&bytes, &content_type))
+        let (mut extracted, method, text) =
+            tokio::task::spawn_blocking(move || extract_bytes(&bytes, &content_type))
+                .await
+                .map_err(|e| Failure::Transient(e.into()))??;
+        // A structured e-invoice is exact; text and OCR readings get a second opinion.
+        if let (Some(llm), Some(text)) = (self.llm(), text) {
+            self.cross_check(llm, &text, &mut extracted).await;
+        }
+        Ok((extracted, method))
+    }
+
+    /// Asks the LLM for the same fields and reconciles. An LLM failure is logged and the
+    /// deterministic reading stands: the LLM helps, it never blocks.
+    async fn cross_check(&self, llm: &ap_llm::Client, text: &str, e: &mut Extracted) {
+        let excerpt: String = text.chars().take(20_000).collect();
+        let user = format!(
+            "{}\n\nRead this invoice and record its header fields. Use null for anything not printed.\n\n{}",
+            ap_llm::prompt::untrusted_notice(&["document"]),
+            ap_llm::prompt::document(&excerpt)
+        );
+        let system = "You read supplier invoices for an accounts-payable team. Copy values exactly as printed; never guess.";
+        match llm
+            .extract_structured::<extraction::LlmFields>(
+                system,
+                &user,
+                "record_invoice_fields",
+                "Record the invoice's header fields.",
+                extraction::llm_schema(),
+            )
             .await
-            .map_err(|e| Failure::Transient(e.into()))?
+        {
+            Ok(read) => extraction::reconcile(e, &read.value),
+            Err(err) => tracing::warn!(error = %err, "LLM cross-check skipped"),
+        }
     }
 
     async fn apply_extraction(
@@ -234,7 +265,8 @@ impl InvoiceApp {
                 // Derived, not read: a little less certain than the fields it comes from.
                 e.due_date = Some(Field { value: due, confidence: date.confidence * 0.9 });
             }
-            let source = e.source.unwrap_or(Source::Text).as_str();
+            let base_source = e.source.unwrap_or(Source::Text).as_str();
+            let llm_fields = e.llm_fields.clone();
             let mut fields = row.fields.as_object().cloned().unwrap_or_default();
             let mut changes = InvoiceChanges::default();
             let mut low = Vec::new();
@@ -244,6 +276,7 @@ impl InvoiceApp {
                         match &$field {
                             Some(f) => {
                                 changes.$slot = Some(Some($conv(&f.value)));
+                                let source = if llm_fields.contains(&$name) { "llm" } else { base_source };
                                 fields.insert($name.into(), json!({"source": source, "confidence": f.confidence}));
                                 if f.confidence < LOW_CONFIDENCE {
                                     low.push($name);
@@ -275,7 +308,7 @@ impl InvoiceApp {
             if let Some(r) = &resolution {
                 changes.vendor_id = Some(Some(r.vendor_id));
                 changes.vendor_name = Some(Some(r.vendor_name.clone()));
-                fields.insert("vendor_id".into(), json!({"source": source, "confidence": r.confidence, "method": r.method}));
+                fields.insert("vendor_id".into(), json!({"source": base_source, "confidence": r.confidence, "method": r.method}));
             }
             changes.fields = Some(Value::Object(fields));
             invoice_store::update_invoice(conn, row.id, changes).await?;
@@ -291,7 +324,7 @@ impl InvoiceApp {
                     line_total: l.line_total,
                     tax_rate: l.tax_rate,
                     po_line_number: l.po_line_number,
-                    source: source.to_owned(),
+                    source: base_source.to_owned(),
                 })
                 .collect();
             store::replace_automatic_lines(conn, row.id, &lines).await?;
@@ -320,6 +353,14 @@ impl InvoiceApp {
                 });
             }
             let missing: Vec<&str> = extraction::missing_fields(&e).into_iter().filter(|f| !manual.contains(*f)).collect();
+            if !e.disagreements.is_empty() {
+                raised.push(NewException {
+                    code: "LOW_CONFIDENCE",
+                    severity: "medium",
+                    message: format!("The text reading and the LLM disagree: {}.", e.disagreements.join("; ")),
+                    details: json!({"disagreements": e.disagreements}),
+                });
+            }
             if !missing.is_empty() || !low.is_empty() {
                 raised.push(NewException {
                     code: "LOW_CONFIDENCE",
@@ -490,34 +531,98 @@ impl InvoiceApp {
 
 /// The extraction methods in order of preference: a structured e-invoice (XML, or embedded
 /// in a hybrid PDF) first.
-fn extract_bytes(bytes: &[u8], content_type: &str) -> Result<(Extracted, &'static str), Failure> {
+fn extract_bytes(
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<(Extracted, &'static str, Option<String>), Failure> {
     let limits = ap_einvoice::Limits {
         max_input_bytes: 25 * 1024 * 1024,
         ..ap_einvoice::Limits::default()
     };
     match ap_einvoice::parse_with(bytes, &limits) {
         Ok(invoice) => {
-            let method = if content_type == "application/pdf" { "xml_embedded" } else { "xml" };
-            Ok((extraction::from_einvoice(&invoice), method))
+            let method = if content_type == "application/pdf" {
+                "xml_embedded"
+            } else {
+                "xml"
+            };
+            Ok((extraction::from_einvoice(&invoice), method, None))
         }
-        // No structured e-invoice inside: read the text layer.
-        Err(ap_einvoice::Error::NoEmbeddedXml) => match ap_textract::extract_pdf(bytes, &ap_textract::PdfToTextConfig::default()) {
-            Ok(text) => Ok((extraction::from_text(&text), "text")),
-            Err(ap_textract::ExtractError::ToolMissing(tool)) => Err(Failure::Permanent(format!(
-                "the PDF carries no structured e-invoice and text extraction needs {tool} (Debian package poppler-utils), which is not installed"
-            ))),
-            Err(ap_textract::ExtractError::NoTextLayer) => Err(Failure::Permanent(
-                "the PDF carries no structured e-invoice and has no text layer; it needs OCR, which is not available in this build".into(),
-            )),
-            Err(ap_textract::ExtractError::NoInvoiceData) => {
-                Err(Failure::Permanent("no invoice fields were found in the PDF's text".into()))
+        // No structured e-invoice inside: read the text layer, or OCR a page without one.
+        Err(ap_einvoice::Error::NoEmbeddedXml) => {
+            match ap_textract::pdf_to_text(bytes, &ap_textract::PdfToTextConfig::default()) {
+                Ok(text) => {
+                    let read = ap_textract::extract_text(&text);
+                    let f = &read.fields;
+                    if f.invoice_number.is_none()
+                        && f.total.is_none()
+                        && f.subtotal.is_none()
+                        && f.invoice_date.is_none()
+                    {
+                        return Err(Failure::Permanent(
+                            "no invoice fields were found in the PDF's text".into(),
+                        ));
+                    }
+                    Ok((
+                        extraction::from_text(&read, Source::Text),
+                        "text",
+                        Some(text),
+                    ))
+                }
+                Err(ap_textract::ExtractError::NoTextLayer) => ocr(bytes, true),
+                Err(ap_textract::ExtractError::ToolMissing(tool)) => {
+                    Err(Failure::Permanent(format!(
+                        "the PDF carries no structured e-invoice and text extraction needs {tool}, which is not installed"
+                    )))
+                }
+                Err(e) => Err(Failure::Permanent(format!(
+                    "the PDF's text cannot be read ({e})"
+                ))),
             }
-            Err(e) => Err(Failure::Permanent(format!("the PDF's text cannot be read ({e})"))),
-        },
-        Err(e) if content_type.starts_with("image/") => {
-            let _ = e;
-            Err(Failure::Permanent("images need OCR, which is not available in this build".into()))
         }
-        Err(e) => Err(Failure::Permanent(format!("the document cannot be read ({e})"))),
+        Err(_) if content_type.starts_with("image/") => ocr(bytes, false),
+        Err(e) => Err(Failure::Permanent(format!(
+            "the document cannot be read ({e})"
+        ))),
+    }
+}
+
+/// OCR of an image or of a PDF without a text layer; the recognised text is kept for the
+/// LLM cross-check. Missing tools are named, never a silent empty result.
+fn ocr(bytes: &[u8], is_pdf: bool) -> Result<(Extracted, &'static str, Option<String>), Failure> {
+    let config = ap_textract::OcrConfig::default();
+    let recognised = if is_pdf {
+        ap_textract::ocr_pdf(bytes, &config)
+    } else {
+        ap_textract::ocr_image(bytes, &config)
+    };
+    let text = match recognised {
+        Ok(text) => text,
+        Err(ap_textract::ExtractError::ToolMissing(tool)) => {
+            return Err(Failure::Permanent(format!(
+                "OCR needs {tool}, which is not installed"
+            )));
+        }
+        Err(ap_textract::ExtractError::NoTextLayer) => {
+            return Err(Failure::Permanent("OCR found no text on the page".into()));
+        }
+        Err(e) => {
+            return Err(Failure::Permanent(format!(
+                "OCR could not read the document ({e})"
+            )));
+        }
+    };
+    match ap_textract::extract_ocr_text(&text) {
+        Ok(read) => Ok((
+            extraction::from_text(&read, Source::Ocr),
+            "ocr",
+            Some(text.text),
+        )),
+        Err(ap_textract::ExtractError::NoInvoiceData) => Err(Failure::Permanent(
+            "no invoice fields were found by OCR".into(),
+        )),
+        Err(e) => Err(Failure::Permanent(format!(
+            "OCR could not read the document ({e})"
+        ))),
     }
 }

@@ -73,6 +73,143 @@ pub struct Extracted {
     /// Sum rules the document itself breaks (BR-CO-*), as sentences.
     pub arithmetic_issues: Vec<String>,
     pub is_credit_note: bool,
+    /// Fields whose value came from the LLM (the deterministic reader found nothing).
+    pub llm_fields: Vec<&'static str>,
+    /// Fields where the deterministic reader and the LLM disagree, as sentences.
+    pub disagreements: Vec<String>,
+}
+
+/// What the LLM read from the same document, as text to be typed and compared.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+pub struct LlmFields {
+    pub invoice_number: Option<String>,
+    pub invoice_date: Option<String>,
+    pub due_date: Option<String>,
+    pub currency: Option<String>,
+    pub subtotal: Option<String>,
+    pub tax_amount: Option<String>,
+    pub total_amount: Option<String>,
+    pub amount_due: Option<String>,
+    pub po_number: Option<String>,
+    pub seller_name: Option<String>,
+    pub seller_vat_id: Option<String>,
+    pub iban: Option<String>,
+}
+
+/// Confidence of a value only the LLM found.
+const LLM_ONLY: f64 = 0.6;
+/// Factor applied to both readings' confidence when they disagree.
+const DISAGREEMENT: f64 = 0.5;
+
+/// Compares the LLM's reading with the deterministic one as typed values (decimals as
+/// decimals, dates as dates, identifiers without spacing or case): agreement keeps the value,
+/// disagreement lowers its confidence and is recorded, a value only the LLM found is taken
+/// at modest confidence. The LLM never overrides a value the deterministic reader found.
+pub fn reconcile(e: &mut Extracted, llm: &LlmFields) {
+    fn text_key(s: &str) -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect()
+    }
+    fn date(s: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+    }
+    fn amount(s: &str) -> Option<Decimal> {
+        s.trim().replace(' ', "").parse::<Decimal>().ok()
+    }
+    macro_rules! compare {
+        ($name:literal, $slot:ident, $llm:expr, $parse:expr, $key:expr) => {
+            if let Some(theirs) = $llm.as_deref().and_then($parse) {
+                match &mut e.$slot {
+                    Some(ours) if $key(&ours.value) == $key(&theirs) => {}
+                    Some(ours) => {
+                        e.disagreements.push(format!(
+                            "{}: read {:?}, the LLM read {:?}",
+                            $name, ours.value, theirs
+                        ));
+                        ours.confidence *= DISAGREEMENT;
+                    }
+                    None => {
+                        e.$slot = Some(Field {
+                            value: theirs,
+                            confidence: LLM_ONLY,
+                        });
+                        e.llm_fields.push($name);
+                    }
+                }
+            }
+        };
+    }
+    let same = |v: &Decimal| v.normalize();
+    let as_date = |v: &NaiveDate| *v;
+    let as_text = |v: &String| text_key(v);
+    let some_text = |s: &str| Some(s.trim().to_owned()).filter(|t| !t.is_empty());
+    compare!(
+        "invoice_number",
+        invoice_number,
+        llm.invoice_number,
+        some_text,
+        as_text
+    );
+    compare!(
+        "invoice_date",
+        invoice_date,
+        llm.invoice_date,
+        date,
+        as_date
+    );
+    compare!("due_date", due_date, llm.due_date, date, as_date);
+    compare!(
+        "currency",
+        currency,
+        llm.currency,
+        |s: &str| some_text(s).map(|c| c.to_uppercase()),
+        as_text
+    );
+    compare!("subtotal", subtotal, llm.subtotal, amount, same);
+    compare!("tax_amount", tax_amount, llm.tax_amount, amount, same);
+    compare!("total_amount", total_amount, llm.total_amount, amount, same);
+    compare!("amount_due", amount_due, llm.amount_due, amount, same);
+    compare!("po_number", po_number, llm.po_number, some_text, as_text);
+    compare!(
+        "vendor_name_raw",
+        seller_name,
+        llm.seller_name,
+        some_text,
+        as_text
+    );
+    compare!(
+        "seller_tax_id",
+        seller_tax_id,
+        llm.seller_vat_id,
+        some_text,
+        as_text
+    );
+    compare!("payee_iban", payee_iban, llm.iban, some_text, as_text);
+}
+
+/// The JSON schema of the tool the LLM must fill in.
+pub fn llm_schema() -> serde_json::Value {
+    let s = |d: &str| serde_json::json!({"type": ["string", "null"], "description": d});
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "invoice_number": s("the invoice number exactly as printed"),
+            "invoice_date": s("issue date, YYYY-MM-DD"),
+            "due_date": s("payment due date, YYYY-MM-DD"),
+            "currency": s("ISO 4217 code"),
+            "subtotal": s("total without tax, plain decimal with a dot, e.g. 1234.50"),
+            "tax_amount": s("total tax, plain decimal"),
+            "total_amount": s("total with tax, plain decimal"),
+            "amount_due": s("amount to pay, plain decimal"),
+            "po_number": s("buyer's purchase order number"),
+            "seller_name": s("the seller's name"),
+            "seller_vat_id": s("the seller's VAT or tax id"),
+            "iban": s("the IBAN to pay to")
+        },
+        "additionalProperties": false
+    })
 }
 
 /// The canonical e-invoice as extracted fields. Credit notes carry negative amounts, so
@@ -145,12 +282,14 @@ pub fn from_einvoice(inv: &ap_einvoice::Invoice) -> Extracted {
         lines,
         arithmetic_issues,
         is_credit_note: credit,
+        llm_fields: Vec::new(),
+        disagreements: Vec::new(),
     }
 }
 
 /// Fields read from a PDF's text layer. Confidences come from the reader (label found,
 /// sums consistent, candidates agreeing).
-pub fn from_text(t: &ap_textract::Extraction) -> Extracted {
+pub fn from_text(t: &ap_textract::Extraction, source: Source) -> Extracted {
     fn field<T: Clone>(f: &Option<ap_textract::Field<T>>) -> Option<Field<T>> {
         f.as_ref().map(|f| Field {
             value: f.value.clone(),
@@ -174,7 +313,7 @@ pub fn from_text(t: &ap_textract::Extraction) -> Extracted {
         })
         .collect();
     Extracted {
-        source: Some(Source::Text),
+        source: Some(source),
         invoice_number: field(&f.invoice_number),
         invoice_date: field(&f.invoice_date),
         due_date: field(&f.due_date),
@@ -191,6 +330,8 @@ pub fn from_text(t: &ap_textract::Extraction) -> Extracted {
         lines,
         arithmetic_issues: Vec::new(),
         is_credit_note: f.total.as_ref().is_some_and(|t| t.value.is_sign_negative()),
+        llm_fields: Vec::new(),
+        disagreements: Vec::new(),
     }
 }
 
@@ -324,6 +465,62 @@ mod tests {
             po_line_number: None,
         }];
         assert!(check_sums(&e).iter().any(|i| i.contains("lines sum")));
+    }
+
+    #[test]
+    fn the_llm_fills_gaps_and_disagreements_lower_confidence() {
+        let mut e = Extracted {
+            source: Some(Source::Text),
+            invoice_number: Some(Field {
+                value: "INV-1".into(),
+                confidence: 0.9,
+            }),
+            total_amount: Some(Field {
+                value: d("119.00"),
+                confidence: 0.9,
+            }),
+            ..Default::default()
+        };
+        let llm = LlmFields {
+            invoice_number: Some("inv 1".into()),
+            total_amount: Some("120.00".into()),
+            due_date: Some("2026-04-01".into()),
+            currency: Some("not a date".into()),
+            ..Default::default()
+        };
+        reconcile(&mut e, &llm);
+        assert_eq!(
+            e.invoice_number.as_ref().map(|f| f.confidence),
+            Some(0.9),
+            "same number, other spelling"
+        );
+        assert_eq!(
+            e.total_amount.as_ref().map(|f| f.value),
+            Some(d("119.00")),
+            "never overridden"
+        );
+        assert!(e.total_amount.as_ref().is_some_and(|f| f.confidence < 0.5));
+        assert_eq!(e.disagreements.len(), 1);
+        assert_eq!(
+            e.due_date
+                .as_ref()
+                .map(|f| (f.value.to_string(), f.confidence)),
+            Some(("2026-04-01".into(), LLM_ONLY))
+        );
+        assert_eq!(e.llm_fields, vec!["due_date", "currency"]);
+        let mut same = e.clone();
+        reconcile(
+            &mut same,
+            &LlmFields {
+                total_amount: Some("119".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            same.disagreements.len(),
+            1,
+            "119 equals 119.00 as a decimal"
+        );
     }
 
     #[test]

@@ -188,7 +188,8 @@ async fn unreadable_documents_fail_visibly_with_a_reason_and_never_stay_extracti
         (
             "pdf_plain.pdf",
             std::fs::read(corpus().join("pdf/pdf_plain.pdf")).expect("read"),
-            "no text layer",
+            // No e-invoice, no text layer: OCR is tried and finds nothing either.
+            "OCR found no text",
         ),
         (
             "pdf_invalid.pdf",
@@ -560,4 +561,148 @@ async fn a_pdf_without_an_e_invoice_is_read_from_its_text_layer() {
         .expect("job")
         .get(0);
     assert_eq!(method, "text");
+}
+
+/// A stand-in for the Anthropic Messages API on loopback: answers every call with a forced
+/// tool call carrying `fields`, and counts the calls.
+async fn fake_anthropic(
+    fields: serde_json::Value,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let app = axum::Router::new().route(
+        "/v1/messages",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::Json<serde_json::Value>| {
+            let fields = fields.clone();
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(headers.get("x-api-key").and_then(|v| v.to_str().ok()), Some("test-key"));
+                assert_eq!(body["tool_choice"]["name"], "record_invoice_fields");
+                let prompt = body["messages"][0]["content"].to_string();
+                assert!(prompt.contains("RE-2026-0815"), "the document text is sent");
+                axum::Json(serde_json::json!({
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": "fake",
+                    "content": [{"type": "tool_use", "id": "toolu_1", "name": "record_invoice_fields", "input": fields}],
+                    "stop_reason": "tool_use", "usage": {"input_tokens": 10, "output_tokens": 10}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, calls)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_llm_that_disagrees_lowers_confidence_and_flags_the_field() {
+    let (url, calls) = fake_anthropic(serde_json::json!({
+        "invoice_number": "RE-2026-0815",
+        "invoice_date": "2026-03-02",
+        "total_amount": "1209.00",
+        "due_date": "2026-04-01",
+        "currency": "EUR"
+    }))
+    .await;
+    let svc = spawn_with(&[
+        ("ANTHROPIC_API_KEY", "test-key"),
+        ("ANTHROPIC_BASE_URL", url.as_str()),
+    ])
+    .await;
+    let pdf = text_pdf(&[
+        "Nordwind Handels GmbH",
+        "Rechnungsnummer: RE-2026-0815",
+        "Rechnungsdatum: 02.03.2026",
+        "Nettobetrag: 1.000,00 EUR",
+        "MwSt 19 %: 190,00 EUR",
+        "Gesamtbetrag: 1.190,00 EUR",
+    ]);
+    let id = upload(&svc, pdf, "text.pdf").await.id;
+    drain(&svc).await;
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let got = detail(&svc, &id).await;
+    assert_eq!(got.status, "extracted", "{}", got.failure_reason);
+    // The deterministic reading stands, but is no longer trusted.
+    assert_eq!(got.total_amount, "1190.00");
+    assert!(
+        got.fields["total_amount"].confidence < 0.5,
+        "{:?}",
+        got.fields["total_amount"]
+    );
+    assert!(
+        got.fields["invoice_number"].confidence > 0.5,
+        "agreement keeps confidence"
+    );
+    // A field only the LLM read is taken, marked as such.
+    assert_eq!(got.due_date, "2026-04-01");
+    assert_eq!(got.fields["due_date"].source, "llm");
+    let flagged: Vec<&pb::ExceptionRef> = got
+        .exceptions
+        .iter()
+        .filter(|e| e.message.contains("disagree"))
+        .collect();
+    assert_eq!(flagged.len(), 1, "{:?}", got.exceptions);
+    assert!(flagged[0].message.contains("total_amount"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn structured_e_invoices_are_not_sent_to_the_llm() {
+    let (url, calls) = fake_anthropic(serde_json::json!({})).await;
+    let svc = spawn_with(&[
+        ("ANTHROPIC_API_KEY", "test-key"),
+        ("ANTHROPIC_BASE_URL", url.as_str()),
+    ])
+    .await;
+    let bytes = std::fs::read(corpus().join("einvoice/ubl/ubl-tc434-example1.xml")).expect("read");
+    let id = upload(&svc, bytes, "ubl.xml").await.id;
+    drain(&svc).await;
+    assert_eq!(detail(&svc, &id).await.status, "extracted");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scanned_image_is_read_by_ocr_with_lower_confidence() {
+    if std::env::var("AP_SKIP_OCR").is_ok() {
+        eprintln!("skipped: AP_SKIP_OCR is set");
+        return;
+    }
+    let svc = spawn_with(&[]).await;
+    let pdf = text_pdf(&[
+        "Nordwind Handels GmbH",
+        "Rechnungsnummer: RE-2026-0815",
+        "Rechnungsdatum: 02.03.2026",
+        "Nettobetrag: 1.000,00 EUR",
+        "MwSt 19 %: 190,00 EUR",
+        "Gesamtbetrag: 1.190,00 EUR",
+    ]);
+    // The "scan": the page rendered to an image, so only OCR can read it.
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("page.pdf"), &pdf).expect("write");
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-singlefile"])
+        .arg(dir.path().join("page.pdf"))
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm (Debian poppler-utils) is required");
+    assert!(status.success());
+    let png = std::fs::read(dir.path().join("page.png")).expect("png");
+    let id = upload(&svc, png, "scan.png").await.id;
+    drain(&svc).await;
+    let got = detail(&svc, &id).await;
+    assert_eq!(
+        got.status, "extracted",
+        "{} (tesseract-ocr installed?)",
+        got.failure_reason
+    );
+    assert_eq!(got.invoice_number, "RE-2026-0815");
+    assert_eq!(got.invoice_date, "2026-03-02");
+    assert_eq!(got.currency, "EUR");
+    assert_eq!(got.total_amount, "1190.00");
+    let meta = &got.fields["total_amount"];
+    assert_eq!(meta.source, "ocr");
+    assert!(meta.confidence < 1.0 && meta.confidence > 0.3, "{meta:?}");
 }
