@@ -177,3 +177,73 @@ async fn user_create_reads_the_password_from_the_environment_and_enforces_policy
         .get(0);
     assert_eq!(role, "AUDITOR");
 }
+
+/// A local S3 (moto, from PyPI) on a free loopback port, stopped when dropped.
+struct FakeS3 {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for FakeS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fake_s3() -> Option<FakeS3> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(FakeS3 { child, endpoint });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+/// Minimal HTTP/1.1 call to the fake (plain TCP, no client library involved in the check).
+fn http(endpoint: &str, method: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect fake s3");
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").expect("write");
+    let mut out = String::new();
+    stream.read_to_string(&mut out).expect("read");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_go_to_s3_through_the_real_client_when_storage_is_s3() {
+    if std::env::var("AP_SKIP_S3").is_ok() {
+        eprintln!("skipped: AP_SKIP_S3 is set");
+        return;
+    }
+    let s3 = fake_s3().expect("moto_server is required (pip install 'moto[server]'), or set AP_SKIP_S3=1");
+    assert!(http(&s3.endpoint, "PUT", "/ap-documents").starts_with("HTTP/1.1 200"));
+    let db = db().await;
+    let env = [
+        ("DATABASE_URL", db.url()),
+        ("STORAGE_URL", "s3://ap-documents/demo"),
+        ("AWS_ENDPOINT", s3.endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = apctl(&["seed", "--demo"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    let client = db.client().await;
+    let documents: i64 = client.query_one("SELECT count(*) FROM invoice.documents", &[]).await.expect("n").get(0);
+    assert!(documents >= 4);
+    let listing = http(&s3.endpoint, "GET", "/ap-documents?list-type=2&prefix=demo/documents/");
+    let stored = listing.matches("<Key>demo/documents/").count();
+    assert_eq!(i64::try_from(stored).expect("count"), documents, "{listing} / {}", text(&out));
+}

@@ -16,12 +16,16 @@ impl Storage {
         let store: Arc<dyn ObjectStore> = if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir)?;
             Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir)?)
-        } else if url.starts_with("s3://") {
-            Arc::new(
-                object_store::aws::AmazonS3Builder::from_env()
-                    .with_url(url)
-                    .build()?,
-            )
+        } else if let Some(rest) = url.strip_prefix("s3://") {
+            // The builder takes the bucket from a URL but ignores its path: apply it here.
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()?;
+            match prefix.trim_matches('/') {
+                "" => Arc::new(s3),
+                prefix => Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)),
+            }
         } else {
             anyhow::bail!("STORAGE_URL must start with file:// or s3://");
         };
