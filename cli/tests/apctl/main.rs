@@ -192,7 +192,11 @@ impl Drop for FakeS3 {
 }
 
 fn fake_s3() -> Option<FakeS3> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     let child = Command::new("moto_server")
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(std::process::Stdio::null())
@@ -214,7 +218,11 @@ fn http(endpoint: &str, method: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect fake s3");
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").expect("write");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut out = String::new();
     stream.read_to_string(&mut out).expect("read");
     out
@@ -226,7 +234,8 @@ async fn documents_go_to_s3_through_the_real_client_when_storage_is_s3() {
         eprintln!("skipped: AP_SKIP_S3 is set");
         return;
     }
-    let s3 = fake_s3().expect("moto_server is required (pip install 'moto[server]'), or set AP_SKIP_S3=1");
+    let s3 = fake_s3()
+        .expect("moto_server is required (pip install 'moto[server]'), or set AP_SKIP_S3=1");
     assert!(http(&s3.endpoint, "PUT", "/ap-documents").starts_with("HTTP/1.1 200"));
     let db = db().await;
     let env = [
@@ -241,9 +250,22 @@ async fn documents_go_to_s3_through_the_real_client_when_storage_is_s3() {
     let out = apctl(&["seed", "--demo"], &env);
     assert!(out.status.success(), "{}", text(&out));
     let client = db.client().await;
-    let documents: i64 = client.query_one("SELECT count(*) FROM invoice.documents", &[]).await.expect("n").get(0);
+    let documents: i64 = client
+        .query_one("SELECT count(*) FROM invoice.documents", &[])
+        .await
+        .expect("n")
+        .get(0);
     assert!(documents >= 4);
-    let listing = http(&s3.endpoint, "GET", "/ap-documents?list-type=2&prefix=demo/documents/");
+    let listing = http(
+        &s3.endpoint,
+        "GET",
+        "/ap-documents?list-type=2&prefix=demo/documents/",
+    );
     let stored = listing.matches("<Key>demo/documents/").count();
-    assert_eq!(i64::try_from(stored).expect("count"), documents, "{listing} / {}", text(&out));
+    assert_eq!(
+        i64::try_from(stored).expect("count"),
+        documents,
+        "{listing} / {}",
+        text(&out)
+    );
 }

@@ -97,6 +97,38 @@ impl GrpcServer {
     }
 }
 
+impl GrpcServer {
+    /// [`GrpcServer::serve`] while the health of service `S` follows the database (checked
+    /// every `every`). `stopping` flips to true when shutdown begins, for background work
+    /// (workers, relays) to finish with the server.
+    pub async fn serve_watching_db<S: NamedService + 'static>(
+        self,
+        listener: TcpListener,
+        pool: crate::db::DbPool,
+        every: Duration,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        stopping: tokio::sync::watch::Sender<bool>,
+    ) -> anyhow::Result<()> {
+        let mut stopped = stopping.subscribe();
+        let watcher = tokio::spawn(watch_database_health::<S>(
+            pool,
+            self.health(),
+            every,
+            async move {
+                let _ = stopped.wait_for(|v| *v).await;
+            },
+        ));
+        let result = self
+            .serve(listener, async move {
+                shutdown.await;
+                let _ = stopping.send(true);
+            })
+            .await;
+        watcher.abort();
+        result
+    }
+}
+
 fn grpc_panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<&str>()

@@ -91,28 +91,15 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let health = self.server.health();
-        let watcher = tokio::spawn(ap_kit::grpc::watch_database_health::<
-            AuthServiceServer<grpc::AuthGrpc>,
-        >(
-            self.pool,
-            health,
-            self.health_every,
-            wait_true(rx.clone()),
-        ));
-        let result = self
-            .server
-            .serve(self.listener, async move {
-                shutdown.await;
-                let _ = tx.send(true);
-            })
-            .await;
-        watcher.abort();
-        result
+        let (stopping, _) = tokio::sync::watch::channel(false);
+        self.server
+            .serve_watching_db::<AuthServiceServer<grpc::AuthGrpc>>(
+                self.listener,
+                self.pool,
+                self.health_every,
+                shutdown,
+                stopping,
+            )
+            .await
     }
-}
-
-async fn wait_true(mut rx: tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|v| *v).await;
 }

@@ -132,31 +132,22 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let (stopping, stop) = tokio::sync::watch::channel(false);
         let workers = (self.workers.workers > 0).then(|| {
             let app = self.app.clone();
             let config = self.workers;
-            let stop = rx.clone();
             tokio::spawn(async move { app.run_extraction_workers(config, stop).await })
         });
-        let watcher = tokio::spawn(ap_kit::grpc::watch_database_health::<
-            InvoiceServiceServer<grpc::InvoiceGrpc>,
-        >(
-            self.pool,
-            self.server.health(),
-            self.health_every,
-            async move {
-                let _ = rx.wait_for(|v| *v).await;
-            },
-        ));
         let result = self
             .server
-            .serve(self.listener, async move {
-                shutdown.await;
-                let _ = tx.send(true);
-            })
+            .serve_watching_db::<InvoiceServiceServer<grpc::InvoiceGrpc>>(
+                self.listener,
+                self.pool,
+                self.health_every,
+                shutdown,
+                stopping,
+            )
             .await;
-        watcher.abort();
         if let Some(workers) = workers {
             // In-flight jobs finish their transaction; an interrupted one is reclaimed later.
             let _ = tokio::time::timeout(Duration::from_secs(10), workers).await;
