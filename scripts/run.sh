@@ -6,6 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/postgres.sh
 
+# PDF text and OCR tools for extraction; without them those documents fail visibly, naming
+# the missing tool. Installed when this machine can (root with apt), never fatal.
+missing=()
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+command -v tesseract >/dev/null || missing+=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "installing ${missing[*]}..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >/dev/null 2>&1 \
+    || echo "note: could not install ${missing[*]}; PDFs without e-invoice XML and images will fail extraction visibly" >&2
+fi
+
 cargo build --bin apctl
 APCTL=target/debug/apctl
 mkdir -p .data
