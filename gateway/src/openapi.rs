@@ -41,3 +41,24 @@ impl Modify for BearerAuth {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed `docs/openapi.json` is what clients read without running the gateway;
+    /// it must match the annotations. `UPDATE_OPENAPI=1 cargo test -p ap-gateway` rewrites it.
+    #[test]
+    fn the_committed_openapi_document_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+        let generated = ApiDoc::openapi().to_pretty_json().expect("serialise") + "\n";
+        if std::env::var("UPDATE_OPENAPI").is_ok() {
+            std::fs::write(&path, &generated).expect("write docs/openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p ap-gateway openapi"
+        );
+    }
+}

@@ -31,8 +31,9 @@ pub fn iban_is_valid(iban: &str) -> bool {
     rem == 1
 }
 
-static IBAN_CANDIDATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{1,4}){3,8}").expect("iban regex"));
+static IBAN_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Z]{2}\s?\d{2}(?:\s?[A-Z0-9]{1,4}){3,8}").expect("iban regex")
+});
 
 /// Finds checksum-valid IBANs in a line (grouped or not); the longest valid prefix wins.
 pub fn find_ibans(line: &str) -> Vec<String> {
@@ -154,6 +155,11 @@ mod tests {
         assert_eq!(
             find_ibans("IBAN: DE02 1203 0000 0000 2020 51 BIC BYLADEM1001"),
             vec!["DE02120300000000202051"]
+        );
+        // OCR and some layouts put a space between the country code and the check digits.
+        assert_eq!(
+            find_ibans("IBAN DE 89 3704 0044 0532 0130 00"),
+            vec!["DE89370400440532013000"]
         );
     }
 

@@ -3,6 +3,7 @@
 
 pub mod csv_rows;
 pub mod extraction;
+pub mod matching;
 pub mod sniff;
 pub mod status;
 pub mod values;
