@@ -477,19 +477,3 @@ impl InvoiceService for InvoiceGrpc {
         )))
     }
 }
-
-/// Decodes the field errors a status carries (for clients of this contract).
-pub fn field_errors(status: &Status) -> Option<Vec<(String, String)>> {
-    let raw = status.metadata().get_bin(FIELD_ERRORS)?.to_bytes().ok()?;
-    let v: Vec<serde_json::Value> = serde_json::from_slice(&raw).ok()?;
-    Some(
-        v.into_iter()
-            .filter_map(|e| {
-                Some((
-                    e.get("field")?.as_str()?.to_owned(),
-                    e.get("message")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect(),
-    )
-}
