@@ -149,6 +149,11 @@ impl From<AppError> for Status {
     }
 }
 
+/// A path id that is not a UUID names nothing: `NotFound`, exactly like an unknown one.
+fn known_id(raw: &str, what: &str) -> Result<Uuid, Status> {
+    parse_uuid("id", raw).map_err(|_| Status::not_found(format!("{what} not found.")))
+}
+
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 fn page(p: Option<ap_proto::common::v1::PageRequest>) -> Result<(Option<Uuid>, u32), Status> {
@@ -176,8 +181,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Vendor>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Vendor not found."))?;
+        let id = known_id(&req.get_ref().id, "Vendor")?;
         Ok(Response::new(convert::vendor(
             self.app.get_vendor(&caller, id).await?,
         )))
@@ -216,8 +220,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Empty>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Vendor not found."))?;
+        let id = known_id(&req.get_ref().id, "Vendor")?;
         self.app.delete_vendor(&caller, id).await?;
         Ok(Response::new(pb::Empty {}))
     }
@@ -237,8 +240,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Vendor>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Vendor not found."))?;
+        let id = known_id(&req.get_ref().id, "Vendor")?;
         Ok(Response::new(convert::vendor(
             self.app.verify_bank_account(&caller, id).await?,
         )))
@@ -261,8 +263,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::PurchaseOrder>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Purchase order not found."))?;
+        let id = known_id(&req.get_ref().id, "Purchase order")?;
         Ok(Response::new(convert::purchase_order(
             self.app.get_purchase_order(&caller, id).await?,
         )))
@@ -304,8 +305,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::GoodsReceipt>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Goods receipt not found."))?;
+        let id = known_id(&req.get_ref().id, "Goods receipt")?;
         Ok(Response::new(convert::goods_receipt(
             self.app.get_goods_receipt(&caller, id).await?,
         )))
@@ -375,8 +375,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Invoice>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
         Ok(Response::new(convert::invoice(
             self.app.get_invoice(&caller, id).await?,
         )))
@@ -389,8 +388,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<Self::GetDocumentStream>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
         let (doc, bytes) = self.app.open_document(&caller, id).await?;
         Ok(Response::new(streams::document_chunks(doc, bytes)))
     }
@@ -400,8 +398,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::AuditTimeline>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
         let rows = self.app.invoice_audit(&caller, id).await?;
         Ok(Response::new(pb::AuditTimeline {
             items: rows
@@ -427,7 +424,7 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::Invoice>, Status> {
         let caller = self.caller(&req)?;
         let b = req.into_inner();
-        let id = parse_uuid("id", &b.id).map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&b.id, "Invoice")?;
         Ok(Response::new(convert::invoice(
             self.app.cancel_invoice(&caller, id, &b.reason).await?,
         )))
@@ -438,8 +435,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::Invoice>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
         Ok(Response::new(convert::invoice(
             self.app.request_extraction(&caller, id).await?,
         )))
@@ -450,8 +446,7 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::IdRequest>,
     ) -> Result<Response<pb::InvoiceSummary>, Status> {
         let caller = self.caller(&req)?;
-        let id = parse_uuid("id", &req.get_ref().id)
-            .map_err(|_| Status::not_found("Invoice not found."))?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
         Ok(Response::new(convert::summary(
             self.app.invoice_summary(&caller, id).await?,
         )))
