@@ -372,6 +372,8 @@ impl InvoiceApp {
                     details: json!({"missing": missing, "uncertain": low}),
                 });
             }
+            let updated = invoice_store::find_invoice(conn, row.id, false).await?.ok_or(AppError::NotFound("invoice"))?;
+            raised.extend(duplicate_findings(conn, &updated).await?);
             let exceptions = store::replace_open_exceptions(conn, row.id, "extraction", &raised).await?;
             let row = invoice_store::find_invoice(conn, row.id, true).await?.ok_or(AppError::NotFound("invoice"))?;
             self.apply_event(conn, &caller, &row, InvoiceEvent::ExtractionSucceeded, None).await?;
@@ -625,4 +627,54 @@ fn ocr(bytes: &[u8], is_pdf: bool) -> Result<(Extracted, &'static str, Option<St
             "OCR could not read the document ({e})"
         ))),
     }
+}
+
+/// Duplicates of an invoice among the vendor's live invoices: a warning that routes to a
+/// person now, and a hard block at payment later.
+async fn duplicate_findings(
+    conn: &mut AsyncPgConnection,
+    row: &crate::store::invoices::InvoiceRow,
+) -> Result<Vec<NewException>, AppError> {
+    let Some(vendor) = row.vendor_id else {
+        return Ok(Vec::new());
+    };
+    let found = store::find_duplicates(
+        conn,
+        row.id,
+        vendor,
+        row.invoice_number_normalized.as_deref(),
+        row.total_amount,
+        row.invoice_date,
+    )
+    .await?;
+    let describe = |c: &store::DuplicateCandidate| {
+        format!(
+            "{} received {}",
+            c.invoice_number.as_deref().unwrap_or("(no number)"),
+            c.created_at.date_naive()
+        )
+    };
+    let mut out = Vec::new();
+    if let Some(first) = found.iter().find(|c| c.exact) {
+        out.push(NewException {
+            code: "DUPLICATE_INVOICE",
+            severity: "high",
+            message: format!("Same number as {}.", describe(first)),
+            details: json!({"kind": "exact", "invoice_id": first.id.to_string()}),
+        });
+    } else if let Some(first) = found.first() {
+        out.push(NewException {
+            code: "DUPLICATE_INVOICE",
+            severity: "medium",
+            message: format!(
+                "Same vendor, amount within 0.1 % and date within 7 days of {} (dated {}).",
+                describe(first),
+                first
+                    .invoice_date
+                    .map_or_else(|| "?".to_owned(), |d| d.to_string())
+            ),
+            details: json!({"kind": "suspected", "invoice_id": first.id.to_string()}),
+        });
+    }
+    Ok(out)
 }

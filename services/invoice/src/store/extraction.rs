@@ -242,3 +242,49 @@ pub async fn vendor_name_candidates(
     .load(conn)
     .await
 }
+
+#[derive(QueryableByName, Debug, Clone)]
+pub struct DuplicateCandidate {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub invoice_number: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    pub invoice_date: Option<chrono::NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub exact: bool,
+}
+
+/// Live (not deleted, not cancelled) invoices of the same vendor that look like this one: the
+/// same normalised number (exact), or an amount within 0.1 % and a date within 7 days
+/// (suspected). Served by the (vendor_id, invoice_number_normalized) and vendor indexes.
+pub async fn find_duplicates(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+    vendor_id: Uuid,
+    number_normalized: Option<&str>,
+    total: Option<Decimal>,
+    invoice_date: Option<chrono::NaiveDate>,
+) -> QueryResult<Vec<DuplicateCandidate>> {
+    use diesel::sql_types::{Date, Nullable, Numeric};
+    diesel::sql_query(
+        "SELECT id, invoice_number, invoice_date, created_at, \
+                coalesce(invoice_number_normalized = $3, false) AS exact \
+         FROM invoices \
+         WHERE vendor_id = $2 AND id <> $1 AND deleted_at IS NULL AND status <> 'cancelled' \
+           AND (invoice_number_normalized = $3 \
+                OR (total_amount IS NOT NULL AND $4::numeric IS NOT NULL AND $5::date IS NOT NULL \
+                    AND abs(total_amount - $4::numeric) <= abs($4::numeric) * 0.001 \
+                    AND invoice_date BETWEEN $5::date - 7 AND $5::date + 7)) \
+         ORDER BY exact DESC, created_at LIMIT 5",
+    )
+    .bind::<SqlUuid, _>(invoice_id)
+    .bind::<SqlUuid, _>(vendor_id)
+    .bind::<Nullable<Text>, _>(number_normalized)
+    .bind::<Nullable<Numeric>, _>(total)
+    .bind::<Nullable<Date>, _>(invoice_date)
+    .load(conn)
+    .await
+}

@@ -706,3 +706,81 @@ async fn a_scanned_image_is_read_by_ocr_with_lower_confidence() {
     assert_eq!(meta.source, "ocr");
     assert!(meta.confidence < 1.0 && meta.confidence > 0.3, "{meta:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_are_flagged_and_a_cancelled_original_does_not_count() {
+    let svc = spawn_with(&[]).await;
+    let original =
+        std::fs::read(corpus().join("einvoice/ubl/ubl-tc434-example1.xml")).expect("read");
+    let inv = ap_einvoice::parse(&original).expect("parse");
+    let mut client = svc.client.clone();
+    client
+        .create_vendor(svc.as_user(
+            Role::ApAnalyst,
+            pb::VendorInput {
+                name: inv.seller.name.clone(),
+                tax_id: inv.seller.vat_id.clone().expect("seller VAT id"),
+                currency: inv.currency.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("vendor");
+    let text = String::from_utf8(original.clone()).expect("utf8");
+    // The same invoice sent again as different bytes (a comment after the declaration)...
+    let copy = text.replacen("?>", "?><!-- sent again -->", 1).into_bytes();
+    // ...and one with another number but the same vendor, amount and date.
+    let renumbered = text
+        .replace(&format!(">{}<", inv.number), &format!(">{}-B<", inv.number))
+        .into_bytes();
+    let first = upload(&svc, original, "first.xml").await.id;
+    let second = upload(&svc, copy, "second.xml").await.id;
+    let third = upload(&svc, renumbered, "third.xml").await.id;
+    drain(&svc).await;
+
+    let dup = |got: &pb::Invoice| {
+        got.exceptions
+            .iter()
+            .find(|e| e.code == "DUPLICATE_INVOICE")
+            .cloned()
+    };
+    assert!(
+        dup(&detail(&svc, &first).await).is_none(),
+        "the first one is the original"
+    );
+    let exact = dup(&detail(&svc, &second).await).expect("exact duplicate");
+    assert_eq!(exact.severity, "high");
+    assert!(
+        exact
+            .message
+            .contains(&format!("Same number as {}", inv.number)),
+        "{}",
+        exact.message
+    );
+    let suspected = dup(&detail(&svc, &third).await).expect("suspected duplicate");
+    assert_eq!(suspected.severity, "medium");
+    assert!(
+        suspected.message.contains("within 0.1 %"),
+        "{}",
+        suspected.message
+    );
+
+    // Cancelled invoices are not duplicates of anything.
+    svc.db
+        .client()
+        .await
+        .execute(
+            "UPDATE invoice.invoices SET status = 'cancelled' WHERE id::text IN ($1, $2)",
+            &[&first, &second],
+        )
+        .await
+        .expect("cancel");
+    client
+        .request_extraction(svc.as_user(Role::ApAnalyst, pb::IdRequest { id: third.clone() }))
+        .await
+        .expect("re-extract");
+    drain(&svc).await;
+    let again = detail(&svc, &third).await;
+    assert_eq!(again.status, "extracted");
+    assert!(dup(&again).is_none(), "{:?}", again.exceptions);
+}
