@@ -104,10 +104,6 @@ impl AuthApp {
         &self.inner.verifier
     }
 
-    pub fn pool(&self) -> &DbPool {
-        &self.inner.pool
-    }
-
     async fn conn(&self) -> Result<ap_kit::db::DbConn, AppError> {
         Ok(ap_kit::db::conn(&self.inner.pool).await?)
     }

@@ -124,13 +124,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn user(&self) -> Option<&Principal> {
-        match &self.identity {
-            Identity::User(p) => Some(p),
-            Identity::Service(_) => None,
-        }
-    }
-
     /// A staff user holding one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<&Principal, AppError> {
         match &self.identity {
@@ -146,10 +139,6 @@ impl Caller {
             Identity::User(p) if roles.contains(&p.role) => Ok(()),
             Identity::User(_) => Err(AppError::Forbidden),
         }
-    }
-
-    pub fn user_id(&self) -> Option<Uuid> {
-        self.user().map(|p| p.user_id.as_uuid())
     }
 
     pub fn actor(&self) -> Actor {
@@ -213,10 +202,6 @@ impl InvoiceApp {
 
     pub fn service_tokens(&self) -> &ServiceTokens {
         &self.inner.service_tokens
-    }
-
-    pub fn pool(&self) -> &DbPool {
-        &self.inner.pool
     }
 
     pub fn storage(&self) -> &Storage {
