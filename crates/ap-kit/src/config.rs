@@ -140,6 +140,26 @@ pub struct Config {
     pub extraction: ExtractionSettings,
     /// The optional LLM (Anthropic Messages API); `None` when `ANTHROPIC_API_KEY` is unset.
     pub llm: Option<LlmSettings>,
+    pub matching: MatchingSettings,
+}
+
+/// The invoice service's rule engine: touchless limit, risk thresholds, exception SLA.
+#[derive(Clone, Debug)]
+pub struct MatchingSettings {
+    /// Matched, clean invoices up to this total (in the invoice currency) are approved
+    /// without a person.
+    pub auto_approve_limit: rust_decimal::Decimal,
+    /// A risk score at or above this raises FRAUD_SUSPECTED.
+    pub risk_fraud_threshold: u32,
+    /// The highest risk score that still allows a touchless approval.
+    pub risk_touchless_max: u32,
+    pub risk_round_amount_min: rust_decimal::Decimal,
+    pub risk_bank_change_days: i64,
+    pub risk_stale_days: i64,
+    /// `critical:4,high:24,medium:48,low:120` (hours until an exception is due).
+    pub exception_sla_hours: String,
+    /// How often unassigned exceptions are routed again (when the auth service was away).
+    pub routing_interval: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -392,6 +412,26 @@ impl Config {
                 poll: Duration::from_millis(parse_or(&get, "EXTRACTION_POLL_MS", 500, &mut errors)),
                 max_attempts: parse_or(&get, "EXTRACTION_MAX_ATTEMPTS", 5, &mut errors),
                 lease: secs(&get, "EXTRACTION_LEASE_SECS", 300, &mut errors),
+            },
+            matching: MatchingSettings {
+                auto_approve_limit: parse_or(
+                    &get,
+                    "AUTO_APPROVE_LIMIT",
+                    rust_decimal::Decimal::new(5_000, 0),
+                    &mut errors,
+                ),
+                risk_fraud_threshold: parse_or(&get, "RISK_FRAUD_THRESHOLD", 60, &mut errors),
+                risk_touchless_max: parse_or(&get, "RISK_TOUCHLESS_MAX_SCORE", 10, &mut errors),
+                risk_round_amount_min: parse_or(
+                    &get,
+                    "RISK_ROUND_AMOUNT_MIN",
+                    rust_decimal::Decimal::new(10_000, 0),
+                    &mut errors,
+                ),
+                risk_bank_change_days: parse_or(&get, "RISK_BANK_CHANGE_DAYS", 30, &mut errors),
+                risk_stale_days: parse_or(&get, "RISK_STALE_DAYS", 90, &mut errors),
+                exception_sla_hours: get("EXCEPTION_SLA_HOURS").unwrap_or_default(),
+                routing_interval: secs(&get, "EXCEPTION_ROUTING_INTERVAL_SECS", 30, &mut errors),
             },
         };
         if errors.is_empty() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ap_kit::audit::RequestContext;
 use ap_kit::config::LockoutPolicy;
 use ap_kit::db::{DbError, DbPool};
-use ap_kit::token::{TokenSigner, TokenVerifier};
+use ap_kit::token::{ServiceTokens, TokenSigner, TokenVerifier};
 use ap_types::Role;
 
 use crate::domain::PolicyError;
@@ -79,6 +79,7 @@ struct Inner {
     verifier: TokenVerifier,
     lockout: LockoutPolicy,
     refresh_ttl: std::time::Duration,
+    service_tokens: ServiceTokens,
 }
 
 impl AuthApp {
@@ -88,6 +89,7 @@ impl AuthApp {
         verifier: TokenVerifier,
         lockout: LockoutPolicy,
         refresh_ttl: std::time::Duration,
+        service_tokens: ServiceTokens,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -96,12 +98,17 @@ impl AuthApp {
                 verifier,
                 lockout,
                 refresh_ttl,
+                service_tokens,
             }),
         }
     }
 
     pub fn verifier(&self) -> &TokenVerifier {
         &self.inner.verifier
+    }
+
+    pub fn service_tokens(&self) -> &ServiceTokens {
+        &self.inner.service_tokens
     }
 
     async fn conn(&self) -> Result<ap_kit::db::DbConn, AppError> {

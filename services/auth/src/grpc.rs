@@ -11,6 +11,9 @@ use uuid::Uuid;
 
 use crate::app::{AppError, AuthApp, Caller, NewUser, Tokens, UserPatch, UserView};
 
+/// Services allowed to list active users with a service token.
+const INTERNAL_CALLERS: &[&str] = &["invoice", "approval"];
+
 pub struct AuthGrpc {
     app: AuthApp,
 }
@@ -172,6 +175,26 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(pb::ListUsersResponse {
             items: items.into_iter().map(user).collect(),
             next_cursor: next.map(|n| n.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn list_active_users(
+        &self,
+        req: Request<pb::ListActiveUsersRequest>,
+    ) -> Result<Response<pb::ListUsersResponse>, Status> {
+        let token = req
+            .metadata()
+            .get(ap_kit::outbox::SERVICE_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Status::unauthenticated("Not authenticated."))?;
+        self.app
+            .service_tokens()
+            .verify(token, INTERNAL_CALLERS)
+            .map_err(|_| Status::unauthenticated("Not authenticated."))?;
+        let items = self.app.active_users(&req.into_inner().role).await?;
+        Ok(Response::new(pb::ListUsersResponse {
+            items: items.into_iter().map(user).collect(),
+            next_cursor: String::new(),
         }))
     }
 

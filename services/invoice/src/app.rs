@@ -1,10 +1,13 @@
 //! Use-cases of the invoice service: authorization, transactions, audit, cross-checks. The
 //! gRPC layer converts and calls these.
 
+pub mod directory;
+pub mod exceptions;
 pub mod extraction;
 pub mod imports;
 pub mod intake;
 pub mod invoices;
+pub mod matching;
 pub mod orders;
 pub mod vendors;
 
@@ -166,6 +169,18 @@ struct Inner {
     service_tokens: ServiceTokens,
     upload_max_bytes: u64,
     llm: Option<ap_llm::Client>,
+    policy: matching::MatchPolicy,
+    directory: Option<directory::Directory>,
+}
+
+/// What the invoice app is built from besides its pool and keys.
+pub struct Parts {
+    pub upload_max_bytes: u64,
+    pub llm: Option<ap_llm::Client>,
+    pub policy: matching::MatchPolicy,
+    /// The auth service, for routing exceptions; None runs without routing (exceptions stay
+    /// unassigned until a router with access runs).
+    pub directory: Option<directory::Directory>,
 }
 
 impl InvoiceApp {
@@ -175,8 +190,7 @@ impl InvoiceApp {
         storage: Storage,
         verifier: TokenVerifier,
         service_tokens: ServiceTokens,
-        upload_max_bytes: u64,
-        llm: Option<ap_llm::Client>,
+        parts: Parts,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -185,10 +199,20 @@ impl InvoiceApp {
                 storage,
                 verifier,
                 service_tokens,
-                upload_max_bytes,
-                llm,
+                upload_max_bytes: parts.upload_max_bytes,
+                llm: parts.llm,
+                policy: parts.policy,
+                directory: parts.directory,
             }),
         }
+    }
+
+    pub(crate) fn match_policy(&self) -> matching::MatchPolicy {
+        self.inner.policy.clone()
+    }
+
+    pub(crate) fn directory(&self) -> Option<&directory::Directory> {
+        self.inner.directory.as_ref()
     }
 
     /// The LLM that cross-checks text and OCR extractions, when one is configured.

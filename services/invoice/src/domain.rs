@@ -2,8 +2,10 @@
 //! No tonic, diesel or axum here.
 
 pub mod csv_rows;
+pub mod exceptions;
 pub mod extraction;
 pub mod matching;
+pub mod risk;
 pub mod sniff;
 pub mod status;
 pub mod values;

@@ -441,6 +441,258 @@ impl InvoiceService for InvoiceGrpc {
         )))
     }
 
+    async fn match_invoice(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::Invoice>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        self.app.rematch(&caller, id).await?;
+        Ok(Response::new(convert::invoice(
+            self.app.get_invoice(&caller, id).await?,
+        )))
+    }
+
+    async fn get_match(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::MatchResult>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        let view = self
+            .app
+            .match_view(&caller, id)
+            .await?
+            .ok_or_else(|| Status::not_found("This invoice has not been matched yet."))?;
+        Ok(Response::new(convert::match_result(view)))
+    }
+
+    async fn get_matching_stats(
+        &self,
+        req: Request<pb::Empty>,
+    ) -> Result<Response<pb::MatchingStats>, Status> {
+        let caller = self.caller(&req)?;
+        let outcomes = self.app.matching_stats(&caller).await?;
+        Ok(Response::new(pb::MatchingStats {
+            outcomes: outcomes
+                .into_iter()
+                .map(|o| pb::OutcomeCount {
+                    outcome: o.outcome,
+                    touchless: o.touchless,
+                    count: o.n,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn list_rule_sets(
+        &self,
+        req: Request<pb::Empty>,
+    ) -> Result<Response<pb::ListRuleSetsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::ListRuleSetsResponse {
+            items: self
+                .app
+                .rule_sets(&caller)
+                .await?
+                .into_iter()
+                .map(convert::rule_set_row)
+                .collect(),
+        }))
+    }
+
+    async fn get_rule_set(
+        &self,
+        req: Request<pb::RuleSetRequest>,
+    ) -> Result<Response<pb::RuleSet>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::rule_set(
+            self.app.rule_set(&caller, req.get_ref().version).await?,
+        )))
+    }
+
+    async fn create_rule_set_draft(
+        &self,
+        req: Request<pb::Empty>,
+    ) -> Result<Response<pb::RuleSet>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::rule_set(
+            self.app.create_rule_set_draft(&caller).await?,
+        )))
+    }
+
+    async fn update_rule_set_draft(
+        &self,
+        req: Request<pb::RuleSetInput>,
+    ) -> Result<Response<pb::RuleSet>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let mut errors = Vec::new();
+        let mut dec = |field: String, raw: &str| match raw.trim().parse::<rust_decimal::Decimal>() {
+            Ok(d) => d,
+            Err(_) => {
+                errors.push(crate::domain::values::FieldError::new(
+                    &field,
+                    "must be a decimal number",
+                ));
+                rust_decimal::Decimal::ZERO
+            }
+        };
+        let price_pct = dec("price_pct".into(), &b.price_pct);
+        let price_abs = dec("price_abs".into(), &b.price_abs);
+        let qty_pct = dec("qty_pct".into(), &b.qty_pct);
+        let mut overrides = Vec::new();
+        let mut bad_vendors = Vec::new();
+        for (i, o) in b.overrides.iter().enumerate() {
+            let vendor = o.vendor_id.parse::<Uuid>();
+            let p = dec(format!("overrides[{i}].price_pct"), &o.price_pct);
+            let a = dec(format!("overrides[{i}].price_abs"), &o.price_abs);
+            let q = dec(format!("overrides[{i}].qty_pct"), &o.qty_pct);
+            match vendor {
+                Ok(v) => overrides.push((v, p, a, q)),
+                Err(_) => bad_vendors.push(crate::domain::values::FieldError::new(
+                    &format!("overrides[{i}].vendor_id"),
+                    "must be a UUID",
+                )),
+            }
+        }
+        errors.extend(bad_vendors);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors).into());
+        }
+        let input = crate::app::matching::RuleSetInput {
+            price_pct,
+            price_abs,
+            qty_pct,
+            note: Some(b.note).filter(|n| !n.trim().is_empty()),
+            overrides,
+        };
+        Ok(Response::new(convert::rule_set(
+            self.app
+                .update_rule_set_draft(&caller, b.version, input)
+                .await?,
+        )))
+    }
+
+    async fn publish_rule_set(
+        &self,
+        req: Request<pb::RuleSetRequest>,
+    ) -> Result<Response<pb::RuleSet>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(convert::rule_set(
+            self.app
+                .publish_rule_set(&caller, req.get_ref().version)
+                .await?,
+        )))
+    }
+
+    async fn discard_rule_set_draft(
+        &self,
+        req: Request<pb::RuleSetRequest>,
+    ) -> Result<Response<pb::Empty>, Status> {
+        let caller = self.caller(&req)?;
+        self.app
+            .discard_rule_set_draft(&caller, req.get_ref().version)
+            .await?;
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn list_exceptions(
+        &self,
+        req: Request<pb::ListExceptionsRequest>,
+    ) -> Result<Response<pb::ListExceptionsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let p = b.page.unwrap_or_default();
+        let after = match p.cursor.as_str() {
+            "" => None,
+            c => Some(crate::app::exceptions::decode_cursor(c)?),
+        };
+        let text = |v: String| Some(v).filter(|v| !v.is_empty());
+        let (assigned_to, unassigned) = match b.assigned_to.as_str() {
+            "" => (None, false),
+            "none" => (None, true),
+            raw => (Some(parse_uuid("assigned_to", raw)?), false),
+        };
+        let filter = crate::store::exceptions::ExceptionFilter {
+            status: text(b.status),
+            code: text(b.code),
+            severity: text(b.severity),
+            assigned_to,
+            unassigned,
+            invoice_id: optional_uuid("invoice_id", &b.invoice_id)?,
+            after,
+        };
+        let (items, next) = self.app.list_exceptions(&caller, filter, p.limit).await?;
+        Ok(Response::new(pb::ListExceptionsResponse {
+            items: items.into_iter().map(convert::exception).collect(),
+            next_cursor: next.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_exception(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ExceptionRef>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Exception")?;
+        Ok(Response::new(convert::exception(
+            self.app.get_exception(&caller, id).await?,
+        )))
+    }
+
+    async fn update_exception(
+        &self,
+        req: Request<pb::UpdateExceptionRequest>,
+    ) -> Result<Response<pb::ExceptionRef>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let id = known_id(&b.id, "Exception")?;
+        let assigned_to = match b.assigned_to.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(raw) => Some(Some(parse_uuid("assigned_to", raw)?)),
+        };
+        let patch = crate::app::exceptions::ExceptionPatch {
+            status: b.status.filter(|s| !s.is_empty()),
+            assigned_to,
+            resolution_note: b.resolution_note,
+        };
+        Ok(Response::new(convert::exception(
+            self.app.update_exception(&caller, id, patch).await?,
+        )))
+    }
+
+    async fn list_exception_comments(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ListExceptionCommentsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Exception")?;
+        Ok(Response::new(pb::ListExceptionCommentsResponse {
+            items: self
+                .app
+                .exception_comments(&caller, id)
+                .await?
+                .into_iter()
+                .map(convert::comment)
+                .collect(),
+        }))
+    }
+
+    async fn add_exception_comment(
+        &self,
+        req: Request<pb::AddExceptionCommentRequest>,
+    ) -> Result<Response<pb::ExceptionComment>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Exception")?;
+        Ok(Response::new(convert::comment(
+            self.app
+                .add_exception_comment(&caller, id, &req.get_ref().body)
+                .await?,
+        )))
+    }
+
     async fn get_invoice_summary(
         &self,
         req: Request<pb::IdRequest>,

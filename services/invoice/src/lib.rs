@@ -46,8 +46,15 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<InvoiceApp> {
         storage::Storage::from_url(&config.storage_url)?,
         TokenVerifier::from_pem(public)?,
         ServiceTokens::new(&config.service_token_secret)?,
-        config.upload_max_bytes,
-        llm_client(config)?,
+        app::Parts {
+            upload_max_bytes: config.upload_max_bytes,
+            llm: llm_client(config)?,
+            policy: app::matching::MatchPolicy::from_config(&config.matching)?,
+            directory: Some(app::directory::Directory::new(
+                ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?,
+                ServiceTokens::new(&config.service_token_secret)?,
+            )),
+        },
     ))
 }
 
@@ -78,6 +85,7 @@ pub struct Application {
     health_every: Duration,
     app: InvoiceApp,
     workers: app::extraction::WorkerConfig,
+    routing_every: Duration,
 }
 
 /// The worker settings of a configuration.
@@ -114,6 +122,7 @@ impl Application {
             health_every: Duration::from_secs(2),
             app,
             workers: worker_config(config),
+            routing_every: config.matching.routing_interval,
         })
     }
 
@@ -133,6 +142,12 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stopping, stop) = tokio::sync::watch::channel(false);
+        let router = {
+            let app = self.app.clone();
+            let every = self.routing_every;
+            let stop = stop.clone();
+            tokio::spawn(async move { app.run_router(every, stop).await })
+        };
         let workers = (self.workers.workers > 0).then(|| {
             let app = self.app.clone();
             let config = self.workers;
@@ -148,6 +163,7 @@ impl Application {
                 stopping,
             )
             .await;
+        router.abort();
         if let Some(workers) = workers {
             // In-flight jobs finish their transaction; an interrupted one is reclaimed later.
             let _ = tokio::time::timeout(Duration::from_secs(10), workers).await;

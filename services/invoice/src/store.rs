@@ -1,8 +1,10 @@
 //! diesel-async queries of the invoice schema. Functions take the caller's connection so the
 //! app layer owns transactions; SQL never leaves this module.
 
+pub mod exceptions;
 pub mod extraction;
 pub mod invoices;
+pub mod matching;
 pub mod orders;
 pub mod schema;
 pub mod vendors;

@@ -154,6 +154,15 @@ impl AuthApp {
         Ok((rows.into_iter().map(UserView::from).collect(), next))
     }
 
+    /// Active users of `role` for another service's routing (the caller was authenticated by
+    /// its service token). Bounded: routing never needs more than the first 1,000.
+    pub async fn active_users(&self, role: &str) -> Result<Vec<UserView>, AppError> {
+        parse_role(role)?;
+        let mut conn = self.conn().await?;
+        let rows = store::list_users(&mut conn, None, 1000, Some(role), Some(true)).await?;
+        Ok(rows.into_iter().map(UserView::from).collect())
+    }
+
     pub async fn get_user(&self, caller: &Caller, id: Uuid) -> Result<UserView, AppError> {
         caller.require(&[Role::Admin])?;
         let mut conn = self.conn().await?;

@@ -17,7 +17,8 @@ use uuid::Uuid;
 use super::{AppError, CORRECT, Caller, Identity, InvoiceApp};
 use crate::domain::extraction::{self, Extracted, Field, Source};
 use crate::domain::status::{InvoiceEvent, InvoiceStatus};
-use crate::store::extraction::{self as store, ClaimedJob, NewException, NewLine};
+use crate::store::exceptions::{self as exception_store, NewException};
+use crate::store::extraction::{self as store, ClaimedJob, NewLine};
 use crate::store::invoices::{self as invoice_store, InvoiceChanges};
 use crate::store::vendors as vendor_store;
 
@@ -337,6 +338,7 @@ impl InvoiceApp {
                     severity: "medium",
                     message: format!("The invoice's amounts do not add up: {}.", arithmetic.join("; ")),
                     details: json!({"issues": arithmetic}),
+                    key: None,
                 });
             }
             let has_vendor = resolution.is_some() || (manual.contains("vendor_id") && row.vendor_id.is_some()) || row.vendor_id.is_some();
@@ -350,6 +352,7 @@ impl InvoiceApp {
                         e.seller_tax_id.as_ref().map_or("(none)", |f| f.value.as_str())
                     ),
                     details: json!({"seller_name": e.seller_name.as_ref().map(|f| &f.value), "seller_tax_id": e.seller_tax_id.as_ref().map(|f| &f.value)}),
+                    key: None,
                 });
             }
             let missing: Vec<&str> = extraction::missing_fields(&e).into_iter().filter(|f| !manual.contains(*f)).collect();
@@ -359,6 +362,7 @@ impl InvoiceApp {
                     severity: "medium",
                     message: format!("The text reading and the LLM disagree: {}.", e.disagreements.join("; ")),
                     details: json!({"disagreements": e.disagreements}),
+                    key: Some("llm".into()),
                 });
             }
             if !missing.is_empty() || !low.is_empty() {
@@ -370,13 +374,14 @@ impl InvoiceApp {
                         missing.iter().map(|m| format!("{m} (missing)")).chain(low.iter().map(|l| format!("{l} (uncertain)"))).collect::<Vec<_>>().join(", ")
                     ),
                     details: json!({"missing": missing, "uncertain": low}),
+                    key: Some("fields".into()),
                 });
             }
-            let updated = invoice_store::find_invoice(conn, row.id, false).await?.ok_or(AppError::NotFound("invoice"))?;
-            raised.extend(duplicate_findings(conn, &updated).await?);
-            let exceptions = store::replace_open_exceptions(conn, row.id, "extraction", &raised).await?;
+            let sla = self.match_policy().sla;
+            let now = chrono::Utc::now();
+            let exceptions = exception_store::reconcile(conn, row.id, "extraction", &raised, |sev| now + sla.for_severity(sev)).await?;
             let row = invoice_store::find_invoice(conn, row.id, true).await?.ok_or(AppError::NotFound("invoice"))?;
-            self.apply_event(conn, &caller, &row, InvoiceEvent::ExtractionSucceeded, None).await?;
+            let row = self.apply_event(conn, &caller, &row, InvoiceEvent::ExtractionSucceeded, None).await?;
             store::finish_job(conn, job.id, "done", Some(method), None).await?;
             audit::record(
                 conn,
@@ -389,9 +394,12 @@ impl InvoiceApp {
                 })),
             )
             .await?;
+            // Straight on to matching, in the same transaction: never left in `extracted`.
+            self.evaluate(conn, &caller, &row).await?;
             Ok(())
         })
         .await?;
+        self.route_soon();
         tracing::info!(invoice.id = %job.invoice_id, method, "extracted");
         Ok(())
     }
@@ -470,7 +478,9 @@ impl InvoiceApp {
             if row.status != InvoiceStatus::Extracting.as_str() {
                 return Ok(());
             }
-            store::replace_open_exceptions(
+            let sla = self.match_policy().sla;
+            let now = chrono::Utc::now();
+            exception_store::reconcile(
                 conn,
                 row.id,
                 "extraction",
@@ -481,7 +491,9 @@ impl InvoiceApp {
                         "Extraction failed: {reason}. Enter the fields by hand or re-extract."
                     ),
                     details: json!({"reason": reason}),
+                    key: Some("failed".into()),
                 }],
+                |sev| now + sla.for_severity(sev),
             )
             .await?;
             let updated = self
@@ -631,7 +643,7 @@ fn ocr(bytes: &[u8], is_pdf: bool) -> Result<(Extracted, &'static str, Option<St
 
 /// Duplicates of an invoice among the vendor's live invoices: a warning that routes to a
 /// person now, and a hard block at payment later.
-async fn duplicate_findings(
+pub(crate) async fn duplicate_findings(
     conn: &mut AsyncPgConnection,
     row: &crate::store::invoices::InvoiceRow,
 ) -> Result<Vec<NewException>, AppError> {
@@ -661,6 +673,7 @@ async fn duplicate_findings(
             severity: "high",
             message: format!("Same number as {}.", describe(first)),
             details: json!({"kind": "exact", "invoice_id": first.id.to_string()}),
+            key: None,
         });
     } else if let Some(first) = found.first() {
         out.push(NewException {
@@ -674,6 +687,7 @@ async fn duplicate_findings(
                     .map_or_else(|| "?".to_owned(), |d| d.to_string())
             ),
             details: json!({"kind": "suspected", "invoice_id": first.id.to_string()}),
+            key: None,
         });
     }
     Ok(out)

@@ -26,7 +26,8 @@ pub struct InvoiceView {
     pub row: InvoiceRow,
     pub lines: Vec<InvoiceLineRow>,
     pub document: Option<DocumentRow>,
-    pub exceptions: Vec<crate::store::extraction::ExceptionRow>,
+    pub exceptions: Vec<crate::store::exceptions::ExceptionRow>,
+    pub matching: Option<super::matching::MatchView>,
 }
 
 /// Opaque keyset cursor: the `(created_at, id)` of the last item of a page.
@@ -105,12 +106,16 @@ impl InvoiceApp {
             .ok_or(AppError::NotFound("invoice"))?;
         let lines = store::lines_of(conn, id).await?;
         let document = store::document_of(conn, id).await?;
-        let exceptions = crate::store::extraction::exceptions_of(conn, id).await?;
+        let exceptions = crate::store::exceptions::exceptions_of(conn, id).await?;
+        let matching = crate::store::matching::result_of(conn, id)
+            .await?
+            .map(|(head, lines)| super::matching::MatchView { head, lines });
         Ok(InvoiceView {
             row,
             lines,
             document,
             exceptions,
+            matching,
         })
     }
 
@@ -252,128 +257,139 @@ impl InvoiceApp {
             return Err(AppError::Invalid(errors));
         }
         let mut conn = self.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            let row = store::find_invoice(conn, id, true)
-                .await?
-                .ok_or(AppError::NotFound("invoice"))?;
-            if req.expected_version.is_some_and(|v| v != row.version) {
-                return Err(AppError::StaleVersion);
-            }
-            let status: InvoiceStatus = row
-                .status
-                .parse()
-                .map_err(|e: String| AppError::Unexpected(anyhow::anyhow!(e)))?;
-            if !status.accepts_corrections() {
-                return Err(AppError::Precondition(format!(
-                    "An invoice that is {status} can no longer be corrected."
-                )));
-            }
-            let mut changes = InvoiceChanges::default();
-            let mut changed: Vec<(&str, Value, Value)> = Vec::new();
-            macro_rules! apply {
-                ($name:literal, $new:expr, $old:expr, $slot:ident) => {
-                    if let Some(new) = $new {
-                        let old = $old;
-                        if new != old {
-                            changed.push((
-                                $name,
-                                json!(old.as_ref().map(|v| v.to_string())),
-                                json!(new.as_ref().map(|v| v.to_string())),
-                            ));
-                            changes.$slot = Some(new);
+        let view = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let row = store::find_invoice(conn, id, true)
+                    .await?
+                    .ok_or(AppError::NotFound("invoice"))?;
+                if req.expected_version.is_some_and(|v| v != row.version) {
+                    return Err(AppError::StaleVersion);
+                }
+                let status: InvoiceStatus = row
+                    .status
+                    .parse()
+                    .map_err(|e: String| AppError::Unexpected(anyhow::anyhow!(e)))?;
+                if !status.accepts_corrections() {
+                    return Err(AppError::Precondition(format!(
+                        "An invoice that is {status} can no longer be corrected."
+                    )));
+                }
+                let mut changes = InvoiceChanges::default();
+                let mut changed: Vec<(&str, Value, Value)> = Vec::new();
+                macro_rules! apply {
+                    ($name:literal, $new:expr, $old:expr, $slot:ident) => {
+                        if let Some(new) = $new {
+                            let old = $old;
+                            if new != old {
+                                changed.push((
+                                    $name,
+                                    json!(old.as_ref().map(|v| v.to_string())),
+                                    json!(new.as_ref().map(|v| v.to_string())),
+                                ));
+                                changes.$slot = Some(new);
+                            }
                         }
-                    }
-                };
-            }
-            apply!(
-                "invoice_number",
-                invoice_number.clone(),
-                row.invoice_number.clone(),
-                invoice_number
-            );
-            apply!("invoice_date", invoice_date, row.invoice_date, invoice_date);
-            apply!("due_date", due_date, row.due_date, due_date);
-            apply!("currency", currency.clone(), row.currency.clone(), currency);
-            apply!("subtotal", subtotal, row.subtotal, subtotal);
-            apply!("tax_amount", tax_amount, row.tax_amount, tax_amount);
-            apply!("total_amount", total_amount, row.total_amount, total_amount);
-            apply!("amount_due", amount_due, row.amount_due, amount_due);
-            apply!(
-                "po_number",
-                po_number.clone(),
-                row.po_number.clone(),
-                po_number
-            );
-            apply!(
-                "payment_terms",
-                payment_terms.clone(),
-                row.payment_terms.clone(),
-                payment_terms
-            );
-            apply!("vendor_id", vendor_id, row.vendor_id, vendor_id);
-            if let Some(Some(v)) = changes.vendor_id {
-                let vendor = vendor_store::find_vendor(conn, v, false)
-                    .await?
-                    .ok_or_else(|| AppError::invalid("vendor_id", "no such vendor"))?;
-                changes.vendor_name = Some(Some(vendor.name));
-            } else if let Some(None) = changes.vendor_id {
-                changes.vendor_name = Some(None);
-            }
-            if let Some(Some(po)) = &changes.po_number
-                && order_store::find_po_by_number(conn, po, false)
-                    .await?
-                    .is_none()
-            {
-                return Err(AppError::invalid(
-                    "po_number",
-                    "no purchase order has this number",
-                ));
-            }
-            if let Some(number) = &changes.invoice_number {
-                changes.invoice_number_normalized =
-                    Some(number.as_deref().map(normalize_invoice_number));
-            }
-            if changed.is_empty() {
-                return self.invoice_view(conn, id).await;
-            }
-            let mut fields = row.fields.clone();
-            let map = fields
-                .as_object_mut()
-                .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("fields is not an object")))?;
-            for (name, old, new) in &changed {
-                map.insert(
-                    (*name).to_owned(),
-                    json!({"source": "manual", "confidence": 1.0}),
+                    };
+                }
+                apply!(
+                    "invoice_number",
+                    invoice_number.clone(),
+                    row.invoice_number.clone(),
+                    invoice_number
                 );
-                store::insert_correction(conn, id, name, old.clone(), new.clone(), user).await?;
-            }
-            changes.fields = Some(fields);
-            changes.last_corrected_by = Some(Some(user));
-            store::update_invoice(conn, id, changes).await?;
-            let before: serde_json::Map<String, Value> = changed
-                .iter()
-                .map(|(n, o, _)| ((*n).to_owned(), o.clone()))
-                .collect();
-            let after: serde_json::Map<String, Value> = changed
-                .iter()
-                .map(|(n, _, v)| ((*n).to_owned(), v.clone()))
-                .collect();
-            audit::record(
-                conn,
-                &caller.ctx,
-                AuditEvent::new(
-                    caller.actor(),
-                    "invoice_corrected",
-                    "invoice",
-                    Some(id.to_string()),
+                apply!("invoice_date", invoice_date, row.invoice_date, invoice_date);
+                apply!("due_date", due_date, row.due_date, due_date);
+                apply!("currency", currency.clone(), row.currency.clone(), currency);
+                apply!("subtotal", subtotal, row.subtotal, subtotal);
+                apply!("tax_amount", tax_amount, row.tax_amount, tax_amount);
+                apply!("total_amount", total_amount, row.total_amount, total_amount);
+                apply!("amount_due", amount_due, row.amount_due, amount_due);
+                apply!(
+                    "po_number",
+                    po_number.clone(),
+                    row.po_number.clone(),
+                    po_number
+                );
+                apply!(
+                    "payment_terms",
+                    payment_terms.clone(),
+                    row.payment_terms.clone(),
+                    payment_terms
+                );
+                apply!("vendor_id", vendor_id, row.vendor_id, vendor_id);
+                if let Some(Some(v)) = changes.vendor_id {
+                    let vendor = vendor_store::find_vendor(conn, v, false)
+                        .await?
+                        .ok_or_else(|| AppError::invalid("vendor_id", "no such vendor"))?;
+                    changes.vendor_name = Some(Some(vendor.name));
+                } else if let Some(None) = changes.vendor_id {
+                    changes.vendor_name = Some(None);
+                }
+                if let Some(Some(po)) = &changes.po_number
+                    && order_store::find_po_by_number(conn, po, false)
+                        .await?
+                        .is_none()
+                {
+                    return Err(AppError::invalid(
+                        "po_number",
+                        "no purchase order has this number",
+                    ));
+                }
+                if let Some(number) = &changes.invoice_number {
+                    changes.invoice_number_normalized =
+                        Some(number.as_deref().map(normalize_invoice_number));
+                }
+                if changed.is_empty() {
+                    return self.invoice_view(conn, id).await;
+                }
+                let mut fields = row.fields.clone();
+                let map = fields.as_object_mut().ok_or_else(|| {
+                    AppError::Unexpected(anyhow::anyhow!("fields is not an object"))
+                })?;
+                for (name, old, new) in &changed {
+                    map.insert(
+                        (*name).to_owned(),
+                        json!({"source": "manual", "confidence": 1.0}),
+                    );
+                    store::insert_correction(conn, id, name, old.clone(), new.clone(), user)
+                        .await?;
+                }
+                changes.fields = Some(fields);
+                changes.last_corrected_by = Some(Some(user));
+                let corrected = store::update_invoice(conn, id, changes).await?;
+                let before: serde_json::Map<String, Value> = changed
+                    .iter()
+                    .map(|(n, o, _)| ((*n).to_owned(), o.clone()))
+                    .collect();
+                let after: serde_json::Map<String, Value> = changed
+                    .iter()
+                    .map(|(n, _, v)| ((*n).to_owned(), v.clone()))
+                    .collect();
+                audit::record(
+                    conn,
+                    &caller.ctx,
+                    AuditEvent::new(
+                        caller.actor(),
+                        "invoice_corrected",
+                        "invoice",
+                        Some(id.to_string()),
+                    )
+                    .before(Value::Object(before))
+                    .after(Value::Object(after)),
                 )
-                .before(Value::Object(before))
-                .after(Value::Object(after)),
-            )
+                .await?;
+                // A correction re-runs matching (not extraction) once the invoice has been read.
+                if matches!(
+                    corrected.status.as_str(),
+                    "extracted" | "exception" | "pending_approval"
+                ) {
+                    self.evaluate(conn, caller, &corrected).await?;
+                }
+                self.invoice_view(conn, id).await
+            })
             .await?;
-            self.invoice_view(conn, id).await
-        })
-        .await
+        self.route_soon();
+        Ok(view)
     }
 
     /// ADMIN only, with a reason.

@@ -142,6 +142,11 @@ impl InvoiceApp {
                 ));
             }
         };
+        let match_type = match input.match_type.as_str() {
+            "" | "3way" => "3way",
+            "2way" => "2way",
+            _ => return Err(AppError::invalid("match_type", "must be 2way or 3way")),
+        };
         let order_date = if input.order_date.is_empty() {
             None
         } else {
@@ -155,7 +160,11 @@ impl InvoiceApp {
                 .ok_or_else(|| AppError::invalid("vendor_id", "no such vendor"))?;
             let id = Uuid::now_v7();
             let data = PoData { po_number, vendor_id, currency: currency.as_str().to_owned(), status: status.to_owned(), order_date };
-            let po = store::insert_po(conn, id, &data).await?;
+            let mut po = store::insert_po(conn, id, &data).await?;
+            if match_type != po.match_type {
+                store::set_match_type(conn, id, match_type).await?;
+                po.match_type = match_type.to_owned();
+            }
             for line in &lines {
                 store::insert_po_line(conn, id, line).await?;
             }

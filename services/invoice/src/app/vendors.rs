@@ -244,6 +244,9 @@ impl InvoiceApp {
         conn.transaction::<_, AppError, _>(async |conn| {
             let id = Uuid::now_v7();
             store::insert_vendor(conn, id, &data).await?;
+            if input.po_required == Some(false) {
+                store::set_po_required(conn, id, false).await?;
+            }
             store::replace_aliases(conn, id, &aliases).await?;
             if let Some(bank) = &bank {
                 self.store_bank_account(conn, caller, id, bank, user)
@@ -351,10 +354,14 @@ impl InvoiceApp {
                     .as_ref()
                     .map_or(before.aliases.clone(), |a| a.aliases.clone()),
                 bank_account: None,
+                po_required: None,
             };
             let (mut data, aliases) = vendor_data(&input)?;
             data.is_active = req.is_active.unwrap_or(row.is_active);
             store::update_vendor(conn, id, &data).await?;
+            if let Some(p) = req.po_required {
+                store::set_po_required(conn, id, p).await?;
+            }
             if req.aliases.is_some() {
                 store::replace_aliases(conn, id, &aliases).await?;
             }

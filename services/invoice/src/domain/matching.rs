@@ -264,8 +264,10 @@ pub fn match_invoice(
                 "medium",
                 Some(inv.line_number),
                 format!(
-                    "Line {}: unit price {p} against {} on the PO, beyond tolerance.",
-                    inv.line_number, pl.unit_price
+                    "Line {}: unit price {} against {} on the PO, beyond tolerance.",
+                    inv.line_number,
+                    p.normalize(),
+                    pl.unit_price.normalize()
                 ),
             ));
         }
@@ -293,8 +295,10 @@ pub fn match_invoice(
                 severity,
                 Some(inv.line_number),
                 format!(
-                    "Line {}: {quantity} billed, {ceiling} {what} and not yet invoiced.",
-                    inv.line_number
+                    "Line {}: {} billed, {} {what} and not yet invoiced.",
+                    inv.line_number,
+                    quantity.normalize(),
+                    ceiling.normalize()
                 ),
             ));
         }
@@ -325,7 +329,11 @@ pub fn match_invoice(
                 "TOTAL_MISMATCH",
                 "medium",
                 None,
-                format!("Subtotal {sub} against {expected} at PO prices."),
+                format!(
+                    "Subtotal {} against {} at PO prices.",
+                    sub.normalize(),
+                    expected.normalize()
+                ),
             ));
         }
     }

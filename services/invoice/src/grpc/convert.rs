@@ -7,10 +7,13 @@ use rust_decimal::Decimal;
 
 use crate::app::imports::ImportReport;
 use crate::app::invoices::InvoiceView;
+use crate::app::matching::{MatchView, RuleSetView};
 use crate::app::orders::{PoView, ReceiptView};
 use crate::app::vendors::{VendorView, timestamp};
 use crate::domain::csv_rows::ImportKind;
+use crate::store::exceptions::{CommentRow, ExceptionRow};
 use crate::store::invoices::{DocumentRow, InvoiceRow};
+use crate::store::matching::RuleSetRow;
 
 /// `15420` → `"15420.00"`; `1.2345` stays `"1.2345"`.
 pub fn money(d: Decimal) -> String {
@@ -56,6 +59,7 @@ pub fn vendor(v: VendorView) -> pb::Vendor {
         payment_terms_days: r.payment_terms_days,
         category: s(r.category),
         is_active: r.is_active,
+        po_required: r.po_required,
         aliases: v.aliases,
         bank_account: bank,
         created_at: timestamp(r.created_at),
@@ -91,6 +95,7 @@ pub fn purchase_order(v: PoView) -> pb::PurchaseOrder {
             .collect(),
         created_at: timestamp(v.po.created_at),
         updated_at: timestamp(v.po.updated_at),
+        match_type: v.po.match_type,
     }
 }
 
@@ -202,6 +207,8 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         version: r.version,
         failure_reason: s(r.failure_reason),
         exceptions: Vec::new(),
+        r#match: None,
+        touchless: false,
     }
 }
 
@@ -222,19 +229,118 @@ pub fn invoice(v: InvoiceView) -> pb::Invoice {
         })
         .collect();
     out.document = v.document.map(document);
-    out.exceptions = v
-        .exceptions
+    out.exceptions = v.exceptions.into_iter().map(exception).collect();
+    out.touchless = v.matching.as_ref().is_some_and(|m| m.head.touchless);
+    out.r#match = v.matching.map(match_result);
+    out
+}
+
+fn uuid_s(v: Option<uuid::Uuid>) -> String {
+    v.map(|u| u.to_string()).unwrap_or_default()
+}
+
+fn time_s(v: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    v.map(timestamp).unwrap_or_default()
+}
+
+pub fn exception(e: ExceptionRow) -> pb::ExceptionRef {
+    pb::ExceptionRef {
+        id: e.id.to_string(),
+        code: e.code,
+        severity: e.severity,
+        status: e.status,
+        message: e.message,
+        created_at: timestamp(e.created_at),
+        invoice_id: e.invoice_id.to_string(),
+        assigned_to: uuid_s(e.assigned_to),
+        assigned_role: s(e.assigned_role),
+        due_at: time_s(e.due_at),
+        resolution_note: s(e.resolution_note),
+        resolved_by: uuid_s(e.resolved_by),
+        resolved_at: time_s(e.resolved_at),
+        escalated_at: time_s(e.escalated_at),
+        updated_at: timestamp(e.updated_at),
+        details_json: e.details.to_string(),
+        source: e.source,
+    }
+}
+
+pub fn comment(c: CommentRow) -> pb::ExceptionComment {
+    pb::ExceptionComment {
+        id: c.id.to_string(),
+        exception_id: c.exception_id.to_string(),
+        author_id: uuid_s(c.author_id),
+        author_email: s(c.author_email),
+        body: c.body,
+        created_at: timestamp(c.created_at),
+    }
+}
+
+pub fn match_result(m: MatchView) -> pb::MatchResult {
+    let h = m.head;
+    pb::MatchResult {
+        r#type: h.kind,
+        status: h.status,
+        rule_version: h.rule_version,
+        po_number: s(h.po_number),
+        tolerance_json: h.tolerance.to_string(),
+        header_json: h.header.to_string(),
+        risk_score: h.risk_score,
+        risk_reasons_json: h.risk_reasons.to_string(),
+        outcome: h.outcome,
+        touchless: h.touchless,
+        runs: h.runs,
+        matched_at: timestamp(h.matched_at),
+        lines: m
+            .lines
+            .into_iter()
+            .map(|l| pb::MatchLine {
+                invoice_line: l.invoice_line,
+                po_line: l.po_line.unwrap_or(0),
+                quantity: l.quantity.map(qty).unwrap_or_default(),
+                unit_price: l.unit_price.map(money).unwrap_or_default(),
+                po_unit_price: l.po_unit_price.map(money).unwrap_or_default(),
+                price_variance: l.price_variance.map(money).unwrap_or_default(),
+                qty_variance: l.qty_variance.map(qty).unwrap_or_default(),
+                matched: l.matched,
+            })
+            .collect(),
+    }
+}
+
+fn fraction(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+pub fn rule_set(v: RuleSetView) -> pb::RuleSet {
+    let mut out = rule_set_row(v.row);
+    out.overrides = v
+        .overrides
         .into_iter()
-        .map(|e| pb::ExceptionRef {
-            id: e.id.to_string(),
-            code: e.code,
-            severity: e.severity,
-            status: e.status,
-            message: e.message,
-            created_at: timestamp(e.created_at),
+        .map(|o| pb::VendorTolerance {
+            vendor_id: o.vendor_id.to_string(),
+            price_pct: fraction(o.price_pct),
+            price_abs: money(o.price_abs),
+            qty_pct: fraction(o.qty_pct),
         })
         .collect();
     out
+}
+
+pub fn rule_set_row(r: RuleSetRow) -> pb::RuleSet {
+    pb::RuleSet {
+        version: r.version,
+        status: r.status,
+        price_pct: fraction(r.price_pct),
+        price_abs: money(r.price_abs),
+        qty_pct: fraction(r.qty_pct),
+        note: s(r.note),
+        created_by: uuid_s(r.created_by),
+        created_at: timestamp(r.created_at),
+        published_by: uuid_s(r.published_by),
+        published_at: time_s(r.published_at),
+        overrides: Vec::new(),
+    }
 }
 
 pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {

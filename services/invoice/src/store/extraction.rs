@@ -6,10 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Double, Integer, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::schema::{exceptions, extraction_jobs, invoice_lines, vendor_bank_accounts, vendors};
+use super::schema::{extraction_jobs, invoice_lines, vendor_bank_accounts, vendors};
 
 #[derive(QueryableByName, Debug, Clone, Copy)]
 pub struct ClaimedJob {
@@ -128,78 +127,6 @@ pub async fn replace_automatic_lines(
             .await?;
     }
     Ok(())
-}
-
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = exceptions, check_for_backend(diesel::pg::Pg))]
-pub struct ExceptionRow {
-    pub id: Uuid,
-    pub invoice_id: Uuid,
-    pub code: String,
-    pub severity: String,
-    pub status: String,
-    pub message: String,
-    pub details: Value,
-    pub source: String,
-    pub assigned_to: Option<Uuid>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-pub struct NewException {
-    pub code: &'static str,
-    pub severity: &'static str,
-    pub message: String,
-    pub details: Value,
-}
-
-/// Replaces the open exceptions an automatic step raised earlier with the ones it raises now;
-/// exceptions a person already worked on are kept.
-pub async fn replace_open_exceptions(
-    conn: &mut AsyncPgConnection,
-    invoice_id: Uuid,
-    source: &str,
-    new: &[NewException],
-) -> QueryResult<Vec<ExceptionRow>> {
-    diesel::delete(
-        exceptions::table
-            .filter(exceptions::invoice_id.eq(invoice_id))
-            .filter(exceptions::source.eq(source))
-            .filter(exceptions::status.eq("open")),
-    )
-    .execute(conn)
-    .await?;
-    let mut out = Vec::new();
-    for e in new {
-        out.push(
-            diesel::insert_into(exceptions::table)
-                .values((
-                    exceptions::id.eq(Uuid::now_v7()),
-                    exceptions::invoice_id.eq(invoice_id),
-                    exceptions::code.eq(e.code),
-                    exceptions::severity.eq(e.severity),
-                    exceptions::message.eq(&e.message),
-                    exceptions::details.eq(&e.details),
-                    exceptions::source.eq(source),
-                ))
-                .returning(ExceptionRow::as_returning())
-                .get_result(conn)
-                .await?,
-        );
-    }
-    Ok(out)
-}
-
-pub async fn exceptions_of(
-    conn: &mut AsyncPgConnection,
-    invoice_id: Uuid,
-) -> QueryResult<Vec<ExceptionRow>> {
-    exceptions::table
-        .filter(exceptions::invoice_id.eq(invoice_id))
-        .order(exceptions::created_at)
-        .select(ExceptionRow::as_select())
-        .load(conn)
-        .await
 }
 
 /// Live vendors whose current bank account has this fingerprint.

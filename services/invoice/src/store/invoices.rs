@@ -402,3 +402,26 @@ pub async fn list_invoices(
     }
     q.load(conn).await
 }
+
+pub async fn set_touchless(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    touchless: bool,
+) -> QueryResult<()> {
+    diesel::update(invoices::table.find(id))
+        .set(invoices::touchless.eq(touchless))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The payee account printed on the invoice, as extracted.
+pub async fn payee_iban_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<String>> {
+    invoices::table
+        .find(id)
+        .select(invoices::payee_iban)
+        .first::<Option<String>>(conn)
+        .await
+        .optional()
+        .map(Option::flatten)
+}

@@ -19,6 +19,7 @@ pub struct PoRow {
     pub order_date: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub match_type: String,
 }
 
 #[derive(Insertable, AsChangeset, Clone, Debug, PartialEq)]
@@ -335,4 +336,17 @@ pub async fn upsert_receipt_line(
     .execute(conn)
     .await?;
     Ok(changed > 0)
+}
+
+/// 2way or 3way (kept apart from `PoData`: CSV imports do not carry it and must not reset it).
+pub async fn set_match_type(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    match_type: &str,
+) -> QueryResult<()> {
+    diesel::update(purchase_orders::table.find(id))
+        .set(purchase_orders::match_type.eq(match_type))
+        .execute(conn)
+        .await?;
+    Ok(())
 }

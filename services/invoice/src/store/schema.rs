@@ -19,6 +19,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        po_required -> Bool,
     }
 }
 
@@ -63,6 +64,7 @@ diesel::table! {
         order_date -> Nullable<Date>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        match_type -> Text,
     }
 }
 
@@ -131,6 +133,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         payee_iban -> Nullable<Text>,
+        touchless -> Bool,
     }
 }
 
@@ -208,6 +211,9 @@ diesel::table! {
         resolved_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        finding_key -> Text,
+        assigned_role -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -238,3 +244,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     extraction_jobs,
     exceptions,
 );
+
+diesel::table! {
+    invoice.exception_comments (id) {
+        id -> Uuid,
+        exception_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        author_email -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}

@@ -26,6 +26,7 @@ pub struct VendorRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub po_required: bool,
 }
 
 #[derive(Insertable, AsChangeset, Clone, Debug, PartialEq)]
@@ -86,6 +87,20 @@ pub async fn update_vendor(
         .returning(VendorRow::as_returning())
         .get_result(conn)
         .await
+}
+
+/// Whether the vendor's invoices need a PO (kept apart from `VendorData`: CSV imports do not
+/// carry it and must not reset it).
+pub async fn set_po_required(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    po_required: bool,
+) -> QueryResult<()> {
+    diesel::update(vendors::table.find(id))
+        .set(vendors::po_required.eq(po_required))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn soft_delete_vendor(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<usize> {

@@ -3,6 +3,7 @@
 //! and extraction.
 
 mod extraction;
+mod matching;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -172,6 +173,13 @@ async fn the_migration_creates_every_index_the_queries_rely_on() {
         "extraction_jobs_due",
         "audit_log_entity_timeline",
         "outbox_pending",
+        "exceptions_status_severity",
+        "exceptions_assigned_status",
+        "exceptions_invoice",
+        "exceptions_keyset",
+        "invoices_vendor_date",
+        "match_lines_po_line",
+        "match_rule_sets_one_draft",
     ] {
         assert!(
             names.iter().any(|n| n == index),

@@ -1,0 +1,18 @@
+DROP TABLE exception_routing;
+DROP TABLE exception_comments;
+DROP INDEX exceptions_invoice_key;
+DROP INDEX exceptions_unassigned;
+DROP INDEX exceptions_keyset;
+ALTER TABLE exceptions DROP COLUMN escalated_at;
+ALTER TABLE exceptions DROP COLUMN assigned_role;
+ALTER TABLE exceptions DROP COLUMN finding_key;
+DROP INDEX invoices_vendor_status;
+DROP INDEX invoices_vendor_date;
+DROP TABLE match_lines;
+DROP TABLE match_results;
+DROP TABLE match_rule_overrides;
+DROP TABLE match_rule_sets;
+DROP FUNCTION match_rules_frozen();
+ALTER TABLE invoices DROP COLUMN touchless;
+ALTER TABLE purchase_orders DROP COLUMN match_type;
+ALTER TABLE vendors DROP COLUMN po_required;
