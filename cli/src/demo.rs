@@ -71,7 +71,8 @@ pub async fn seed(app: &InvoiceApp, users: &DemoUsers) -> anyhow::Result<()> {
         println!("exists  demo vendors, purchase orders and invoices");
         return Ok(());
     }
-    us_vendors(app, &analyst, &admin).await?;
+    let acme = us_vendors(app, &analyst, &admin).await?;
+    acme_invoices(app, &clerk, acme).await?;
     let Some(corpus) = corpus_dir() else {
         println!("note    corpus not found (set AP_CORPUS_DIR); demo invoices skipped");
         return Ok(());
@@ -229,6 +230,7 @@ async fn purchase_order_for(
                 status: "open".into(),
                 order_date: invoice.issue_date.to_string(),
                 lines: lines.clone(),
+                match_type: "3way".into(),
             },
         )
         .await
@@ -259,7 +261,7 @@ async fn purchase_order_for(
 }
 
 /// Two US vendors paid by ACH: one with verified bank details, one whose change awaits review.
-async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyhow::Result<()> {
+async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyhow::Result<Uuid> {
     let acme = app
         .create_vendor(
             analyst,
@@ -315,6 +317,7 @@ async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyho
                         cost_centre: "PLANT-1".into(),
                     },
                 ],
+                match_type: "3way".into(),
             },
         )
         .await
@@ -355,5 +358,101 @@ async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyho
     println!(
         "created vendors Acme Steel Inc. (verified bank) and Globex Corporation (bank change awaiting review)"
     );
+    Ok(acme.row.id)
+}
+
+/// Three Acme e-invoices against PO-2026-0042, dated today, one per outcome once extraction
+/// and matching have run: 50 plates (received, 3,700.00 ≤ the 5,000.00 limit) → approved
+/// touchless; 150 plates (received, 11,100.00) → pending approval; 10 beams (nothing received)
+/// → exception GRN_NOT_FOUND.
+async fn acme_invoices(app: &InvoiceApp, clerk: &Caller, acme: Uuid) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    let invoices = [
+        ("ACME-1001", "Steel plate 10mm", 1, "50", "74.00"),
+        ("ACME-1002", "Steel plate 10mm", 1, "150", "74.00"),
+        ("ACME-1003", "Steel beam 6m", 2, "10", "155.00"),
+    ];
+    for (number, item, po_line, qty, price) in invoices {
+        let xml = demo_ubl(number, today, "PO-2026-0042", item, po_line, qty, price)?;
+        let meta = UploadMeta {
+            filename: format!("{number}.xml"),
+            declared_content_type: String::new(),
+            source: "upload".into(),
+            vendor_id: Some(acme),
+        };
+        let parts = futures::stream::iter([
+            Ok(UploadPart::Data(xml.into_bytes().into())),
+            Ok(UploadPart::Finish),
+        ]);
+        match app.upload_invoice(clerk, meta, parts).await {
+            Ok(v) => println!("created invoice {} ({number}, Acme Steel)", v.row.id),
+            Err(AppError::DuplicateDocument(id)) => println!("exists  invoice {id} ({number})"),
+            Err(e) => return Err(err(e)),
+        }
+    }
     Ok(())
+}
+
+/// A minimal, arithmetically consistent UBL 2.1 invoice with one line (zero-rated, as US
+/// invoices carry no VAT).
+fn demo_ubl(
+    number: &str,
+    date: chrono::NaiveDate,
+    po: &str,
+    item: &str,
+    po_line: i32,
+    qty: &str,
+    price: &str,
+) -> anyhow::Result<String> {
+    let amount = (qty.parse::<rust_decimal::Decimal>()?
+        * price.parse::<rust_decimal::Decimal>()?)
+    .round_dp(2);
+    let amount = format!("{amount:.2}");
+    Ok(format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
+  <cbc:ID>{number}</cbc:ID>
+  <cbc:IssueDate>{date}</cbc:IssueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>USD</cbc:DocumentCurrencyCode>
+  <cac:OrderReference><cbc:ID>{po}</cbc:ID></cac:OrderReference>
+  <cac:AccountingSupplierParty><cac:Party>
+    <cac:PostalAddress><cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
+    <cac:PartyLegalEntity><cbc:RegistrationName>Acme Steel Inc.</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty><cac:Party>
+    <cac:PostalAddress><cac:Country><cbc:IdentificationCode>US</cbc:IdentificationCode></cac:Country></cac:PostalAddress>
+    <cac:PartyLegalEntity><cbc:RegistrationName>Demo Buyer LLC</cbc:RegistrationName></cac:PartyLegalEntity>
+  </cac:Party></cac:AccountingCustomerParty>
+  <cac:PaymentTerms><cbc:Note>2/10 net 30</cbc:Note></cac:PaymentTerms>
+  <cac:TaxTotal>
+    <cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
+    <cac:TaxSubtotal>
+      <cbc:TaxableAmount currencyID="USD">{amount}</cbc:TaxableAmount>
+      <cbc:TaxAmount currencyID="USD">0.00</cbc:TaxAmount>
+      <cac:TaxCategory><cbc:ID>Z</cbc:ID><cbc:Percent>0</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+    </cac:TaxSubtotal>
+  </cac:TaxTotal>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="USD">{amount}</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="USD">{amount}</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="USD">{amount}</cbc:TaxInclusiveAmount>
+    <cbc:PayableAmount currencyID="USD">{amount}</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+  <cac:InvoiceLine>
+    <cbc:ID>1</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="EA">{qty}</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="USD">{amount}</cbc:LineExtensionAmount>
+    <cac:OrderLineReference><cbc:LineID>{po_line}</cbc:LineID></cac:OrderLineReference>
+    <cac:Item><cbc:Name>{item}</cbc:Name>
+      <cac:ClassifiedTaxCategory><cbc:ID>Z</cbc:ID><cbc:Percent>0</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="USD">{price}</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
+</Invoice>
+"#
+    ))
 }

@@ -175,6 +175,34 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .route("/invoices/{id}/audit", get(routes::invoices::audit))
         .route("/invoices/{id}/cancel", post(routes::invoices::cancel))
         .route("/invoices/{id}/extract", post(routes::invoices::extract))
+        .route(
+            "/invoices/{id}/match",
+            get(routes::matching::get_match).post(routes::matching::rematch),
+        )
+        .route("/matching/stats", get(routes::matching::stats))
+        .route(
+            "/matching/rule-sets",
+            get(routes::matching::list_rule_sets).post(routes::matching::create_draft),
+        )
+        .route(
+            "/matching/rule-sets/{version}",
+            get(routes::matching::get_rule_set)
+                .put(routes::matching::update_draft)
+                .delete(routes::matching::discard_draft),
+        )
+        .route(
+            "/matching/rule-sets/{version}/publish",
+            post(routes::matching::publish),
+        )
+        .route("/exceptions", get(routes::exceptions::list))
+        .route(
+            "/exceptions/{id}",
+            get(routes::exceptions::get).patch(routes::exceptions::update),
+        )
+        .route(
+            "/exceptions/{id}/comments",
+            get(routes::exceptions::comments).post(routes::exceptions::add_comment),
+        )
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)

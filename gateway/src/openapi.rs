@@ -19,9 +19,14 @@ use crate::{health, routes};
         routes::imports::vendors, routes::imports::purchase_orders, routes::imports::goods_receipts,
         routes::invoices::upload, routes::invoices::list, routes::invoices::get, routes::invoices::document,
         routes::invoices::audit, routes::invoices::patch, routes::invoices::cancel, routes::invoices::extract,
+        routes::matching::get_match, routes::matching::rematch, routes::matching::stats,
+        routes::matching::list_rule_sets, routes::matching::get_rule_set, routes::matching::create_draft,
+        routes::matching::update_draft, routes::matching::publish, routes::matching::discard_draft,
+        routes::exceptions::list, routes::exceptions::get, routes::exceptions::update,
+        routes::exceptions::comments, routes::exceptions::add_comment,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

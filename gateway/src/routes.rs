@@ -1,9 +1,11 @@
 //! REST routes under `/api/v1`, one module per resource.
 
 pub mod auth;
+pub mod exceptions;
 pub mod imports;
 pub mod input;
 pub mod invoices;
+pub mod matching;
 pub mod orders;
 pub mod users;
 pub mod vendors;

@@ -60,6 +60,14 @@ fn migrations_fingerprint() -> String {
     }
     files.sort();
     let mut hasher = Sha256::new();
+    // Two checkouts sharing one PostgreSQL (a worktree beside the main one) never share a
+    // template, even while their migrations differ.
+    hasher.update(
+        std::fs::canonicalize(&root)
+            .unwrap_or(root.clone())
+            .to_string_lossy()
+            .as_bytes(),
+    );
     for file in files {
         hasher.update(file.to_string_lossy().as_bytes());
         hasher.update(std::fs::read(&file).unwrap_or_default());

@@ -80,13 +80,14 @@ pub struct InvoiceOut {
     pub fields: BTreeMap<String, FieldMetaOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<InvoiceLineOut>>,
-    /// Filled by matching (not yet part of this release).
+    /// The latest match result (null before the first run); detail only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub r#match: Option<serde_json::Value>,
+    pub r#match: Option<Option<super::matching::MatchOut>>,
+    /// Every exception of the invoice, closed ones included; detail only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub exceptions: Option<Vec<serde_json::Value>>,
+    pub exceptions: Option<Vec<super::exceptions::ExceptionOut>>,
+    /// Approved by the rule engine without a person.
+    pub touchless: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub approval_tasks: Option<Vec<serde_json::Value>>,
@@ -108,7 +109,7 @@ impl InvoiceOut {
         Self::build(i, false)
     }
 
-    fn detail(i: pb::Invoice) -> Self {
+    pub fn detail(i: pb::Invoice) -> Self {
         Self::build(i, true)
     }
 
@@ -160,16 +161,9 @@ impl InvoiceOut {
                     .collect()
             }),
             // The detail shows `"match": null` until matching fills it; list items omit it.
-            r#match: detail.then_some(serde_json::Value::Null),
-            exceptions: detail.then(|| {
-                i.exceptions
-                    .into_iter()
-                    .map(|e| {
-                        serde_json::json!({"id": e.id, "code": e.code, "severity": e.severity, "status": e.status,
-                                           "message": e.message, "created_at": e.created_at})
-                    })
-                    .collect()
-            }),
+            r#match: detail.then(|| i.r#match.map(Into::into)),
+            exceptions: detail.then(|| i.exceptions.into_iter().map(Into::into).collect()),
+            touchless: i.touchless,
             approval_tasks: detail.then(Vec::new),
             payment_status: opt(i.payment_status),
             payment_date: opt(i.payment_date),

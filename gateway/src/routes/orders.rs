@@ -41,6 +41,9 @@ pub struct PurchaseOrderIn {
     #[serde(default)]
     pub order_date: String,
     pub lines: Vec<PoLineIn>,
+    /// `3way` (default: goods must be received before they are paid) or `2way` (services).
+    #[serde(default)]
+    pub match_type: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -65,6 +68,7 @@ pub struct PurchaseOrderOut {
     pub currency: String,
     pub status: String,
     pub order_date: Option<String>,
+    pub match_type: String,
     pub total_amount: String,
     pub lines: Vec<PoLineOut>,
     pub created_at: String,
@@ -80,6 +84,7 @@ impl From<pb::PurchaseOrder> for PurchaseOrderOut {
             currency: p.currency,
             status: p.status,
             order_date: opt(p.order_date),
+            match_type: p.match_type,
             total_amount: p.total_amount,
             lines: p
                 .lines
@@ -158,6 +163,7 @@ pub async fn create_po(
                 currency: b.currency,
                 status: b.status,
                 order_date: b.order_date,
+                match_type: b.match_type,
                 lines: b
                     .lines
                     .into_iter()

@@ -79,6 +79,8 @@ pub struct VendorIn {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub bank_account: Option<BankAccountIn>,
+    /// False for vendors billed without a PO (utilities, rent): their invoices skip matching.
+    pub po_required: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -96,6 +98,7 @@ pub struct VendorPatch {
     pub category: Option<String>,
     pub is_active: Option<bool>,
     pub aliases: Option<Vec<String>>,
+    pub po_required: Option<bool>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -112,6 +115,7 @@ pub struct VendorOut {
     pub payment_terms_days: Option<i32>,
     pub category: Option<String>,
     pub is_active: bool,
+    pub po_required: bool,
     pub aliases: Vec<String>,
     pub bank_account: Option<BankAccountOut>,
     pub created_at: String,
@@ -133,6 +137,7 @@ impl From<pb::Vendor> for VendorOut {
             payment_terms_days: v.payment_terms_days,
             category: opt(v.category),
             is_active: v.is_active,
+            po_required: v.po_required,
             aliases: v.aliases,
             bank_account: v.bank_account.map(|b| BankAccountOut {
                 kind: b.kind,
@@ -221,6 +226,7 @@ pub async fn create(
             category: b.category,
             aliases: b.aliases,
             bank_account: b.bank_account.map(Into::into),
+            po_required: b.po_required,
         }))
         .await?
         .into_inner();
@@ -272,6 +278,7 @@ pub async fn update(
             category: b.category,
             is_active: b.is_active,
             aliases: b.aliases.map(|aliases| pb::AliasList { aliases }),
+            po_required: b.po_required,
         }))
         .await?
         .into_inner();

@@ -4,6 +4,7 @@
 mod admin_users;
 mod csv_import;
 mod edge;
+mod exceptions_queue;
 mod helpers;
 mod invoice_corrections;
 mod invoices_intake;

@@ -44,7 +44,7 @@ impl From<QueueError> for AppError {
         match e {
             QueueError::ReasonRequired => AppError::invalid(
                 "resolution_note",
-                "A reason is required to waive an exception.",
+                "a reason is required to waive an exception",
             ),
             QueueError::Transition { .. } => AppError::invalid("status", e.to_string()),
         }

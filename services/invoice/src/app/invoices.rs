@@ -428,11 +428,19 @@ impl InvoiceApp {
             .parse()
             .map_err(|e: String| AppError::Unexpected(anyhow::anyhow!(e)))?;
         let to = transition(from, event)?;
-        let updated = store::set_status_if(conn, row.id, from.as_str(), to.as_str(), None)
-            .await?
-            .ok_or_else(|| {
-                AppError::Conflict("The invoice's status changed concurrently; retry.".into())
-            })?;
+        let by_engine = matches!(
+            event,
+            InvoiceEvent::BeginMatching
+                | InvoiceEvent::MatchAutoApproved
+                | InvoiceEvent::MatchRequiresApproval
+                | InvoiceEvent::MatchRaisedException
+        );
+        let updated =
+            store::set_status_if(conn, row.id, from.as_str(), to.as_str(), None, !by_engine)
+                .await?
+                .ok_or_else(|| {
+                    AppError::Conflict("The invoice's status changed concurrently; retry.".into())
+                })?;
         audit::record(
             conn,
             &caller.ctx,

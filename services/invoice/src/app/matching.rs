@@ -248,8 +248,10 @@ impl InvoiceApp {
         let within_limit = row
             .total_amount
             .is_some_and(|t| t <= policy.auto_approve_limit);
+        // A header-only match (no lines read) is never approved without a person.
         let touchless = !blocking
             && active.is_empty()
+            && !lines.is_empty()
             && result.kind != Kind::NonPo
             && match_status == "matched"
             && within_limit

@@ -310,6 +310,32 @@ pub fn match_invoice(
             matched: ok,
         });
     }
+    // No lines to pair: the subtotal must fit in what the PO still allows to be billed.
+    if invoice.lines.is_empty()
+        && let Some(sub) = invoice.subtotal
+    {
+        let billable: Decimal = po
+            .lines
+            .iter()
+            .map(|l| {
+                let q = if three_way { l.received } else { l.quantity } - l.invoiced_elsewhere;
+                q.max(Decimal::ZERO) * l.unit_price
+            })
+            .sum();
+        let over = sub - billable;
+        if over > billable.abs() * t.price_pct && over > t.price_abs {
+            findings.push(finding(
+                "TOTAL_MISMATCH",
+                "medium",
+                None,
+                format!(
+                    "The invoice has no lines; subtotal {} against {} still billable on {po_number}.",
+                    sub.normalize(),
+                    billable.normalize()
+                ),
+            ));
+        }
+    }
     // The header passes when the total difference is within the percentage or the amount.
     let expected: Decimal = invoice
         .lines
@@ -654,5 +680,22 @@ mod tests {
             &t,
         );
         assert!(r.is_clean(), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn an_invoice_without_lines_must_fit_in_what_is_still_billable() {
+        let order = po(vec![po_line(1, "Steel plate", "10", "100.00", "6")]);
+        let mut inv = invoice(Vec::new());
+        inv.subtotal = Some(d("600.00"));
+        assert!(match_invoice(&inv, Some(&order), true, false, &Tolerance::default()).is_clean());
+        inv.subtotal = Some(d("700.00"));
+        let r = match_invoice(&inv, Some(&order), true, false, &Tolerance::default());
+        assert_eq!(r.findings.len(), 1);
+        assert_eq!(r.findings[0].code, "TOTAL_MISMATCH");
+        assert!(
+            r.findings[0].message.contains("700 against 600"),
+            "{}",
+            r.findings[0].message
+        );
     }
 }

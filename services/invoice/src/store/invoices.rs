@@ -125,12 +125,15 @@ pub async fn update_invoice(
 }
 
 /// Compare-and-set of the status: applies only while the invoice is still `expected`.
+/// `bump_version` is false for the rule engine's own moves (they belong to the request that
+/// ran it: one correction is one version).
 pub async fn set_status_if(
     conn: &mut AsyncPgConnection,
     id: Uuid,
     expected: &str,
     to: &str,
     failure_reason: Option<&str>,
+    bump_version: bool,
 ) -> QueryResult<Option<InvoiceRow>> {
     diesel::update(
         invoices::table
@@ -141,7 +144,7 @@ pub async fn set_status_if(
     .set((
         invoices::status.eq(to),
         invoices::failure_reason.eq(failure_reason),
-        invoices::version.eq(invoices::version + 1),
+        invoices::version.eq(invoices::version + i32::from(bump_version)),
         invoices::updated_at.eq(Utc::now()),
     ))
     .returning(InvoiceRow::as_returning())
