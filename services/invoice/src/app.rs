@@ -6,6 +6,7 @@ pub mod imports;
 pub mod intake;
 pub mod invoices;
 pub mod orders;
+pub mod payables;
 pub mod vendors;
 
 use std::sync::Arc;

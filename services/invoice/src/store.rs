@@ -4,6 +4,7 @@
 pub mod extraction;
 pub mod invoices;
 pub mod orders;
+pub mod payables;
 pub mod schema;
 pub mod vendors;
 
