@@ -19,9 +19,13 @@ use crate::{health, routes};
         routes::imports::vendors, routes::imports::purchase_orders, routes::imports::goods_receipts,
         routes::invoices::upload, routes::invoices::list, routes::invoices::get, routes::invoices::document,
         routes::invoices::audit, routes::invoices::patch, routes::invoices::cancel, routes::invoices::extract,
+        routes::payments::record, routes::payments::list_payments, routes::payments::get_payment,
+        routes::payments::create_run, routes::payments::list_runs, routes::payments::get_run,
+        routes::payments::approve_run, routes::payments::execute_run, routes::payments::cancel_run,
+        routes::payments::run_file,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "payments"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

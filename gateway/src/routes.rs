@@ -5,6 +5,7 @@ pub mod imports;
 pub mod input;
 pub mod invoices;
 pub mod orders;
+pub mod payments;
 pub mod users;
 pub mod vendors;
 

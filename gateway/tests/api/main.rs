@@ -11,4 +11,5 @@ mod invoices_listing;
 mod login;
 mod master_data;
 mod observability;
+mod payments;
 mod sessions;

@@ -327,13 +327,16 @@ fn csv_field(s: &str) -> String {
 fn check_register(ctx: &FileContext<'_>, payouts: &[Payout]) -> String {
     let mut out =
         String::from("check_number,payee,amount,currency,payment_date,invoice_number,payment_id\n");
+    let decimals = Currency::from_code(ctx.currency).map_or(2, Currency::minor_units);
     for p in payouts {
+        let mut amount = p.amount.round_dp(decimals);
+        amount.rescale(decimals);
         out.push_str(&format!(
             "{},{},{},{},{},{},{}\n",
             p.seq,
             // A leading = + - @ would be a formula in a spreadsheet.
             csv_field(p.vendor_name.trim_start_matches(['=', '+', '-', '@'])),
-            p.amount.round_dp(2),
+            amount,
             ctx.currency,
             ctx.payment_date,
             csv_field(&invoice_ref(p)),
@@ -443,7 +446,7 @@ mod tests {
             text.lines()
                 .nth(1)
                 .expect("row")
-                .starts_with("1,\"HYPERLINK(\"\"x\"\"), Inc\",10")
+                .starts_with("1,\"HYPERLINK(\"\"x\"\"), Inc\",10.00,")
         );
     }
 }

@@ -234,7 +234,7 @@ fn check(p: &Payable, format: FileFormat) -> Result<Uuid, String> {
     let vendor_id = p
         .vendor_id
         .ok_or_else(|| "the invoice has no vendor".to_owned())?;
-    if !p.amount_due.is_some_and(|a| a > Decimal::ZERO) {
+    if p.amount_due.is_none_or(|a| a <= Decimal::ZERO) {
         return Err("the invoice has no positive amount due".to_owned());
     }
     if p.blocking_exceptions > 0 {
@@ -384,7 +384,7 @@ mod tests {
         let p = payable(1, "2026-03-02", "2/10 net 30", "100.00");
         let not_yet = plan(
             &params("2026-03-20", "2026-03-20"),
-            &[p.clone()],
+            std::slice::from_ref(&p),
             &HashSet::new(),
         );
         assert!(
@@ -454,7 +454,7 @@ mod tests {
         p.account = verified(false);
         let flagged = plan(
             &params("2026-03-01", "2026-03-01"),
-            &[p.clone()],
+            std::slice::from_ref(&p),
             &HashSet::new(),
         );
         assert!(flagged.items[0].first_payment_to_changed_account);
