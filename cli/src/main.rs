@@ -3,6 +3,7 @@
 
 mod audit;
 mod demo;
+mod demo_payments;
 mod eval;
 mod keys;
 mod seed;
@@ -25,6 +26,7 @@ struct Cli {
 pub enum Target {
     Auth,
     Invoice,
+    Payment,
     Gateway,
     /// Every service plus the gateway in one process, still speaking gRPC on loopback.
     All,

@@ -8,6 +8,8 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// The five demo accounts, one per role.
 pub const DEMO_USERS: &[(&str, &str, &str)] = &[
     ("admin@example.com", "Ada Admin", "ADMIN"),
+    // Payment runs need a second admin to approve what the first one created.
+    ("admin2@example.com", "Second Admin", "ADMIN"),
     ("analyst@example.com", "Ana Analyst", "AP_ANALYST"),
     ("approver@example.com", "Abe Approver", "APPROVER"),
     ("clerk@example.com", "Cleo Clerk", "AP_CLERK"),
@@ -55,7 +57,12 @@ pub async fn demo(config: &ap_kit::Config) -> anyhow::Result<()> {
     };
     let pool = ap_kit::db::connect_pool(config.database_url(), ap_invoice::SCHEMA, 2)?;
     let invoices = ap_invoice::build_app(config, pool)?;
-    crate::demo::seed(&invoices, &users).await
+    crate::demo::seed(&invoices, &users).await?;
+    let payment_users = crate::demo_payments::PaymentDemoUsers {
+        admin: users.admin,
+        clerk: users.clerk,
+    };
+    crate::demo_payments::seed(config, &invoices, &payment_users).await
 }
 
 pub async fn create_user(

@@ -8,12 +8,13 @@ use tokio::sync::watch;
 use crate::Target;
 
 /// Every service schema, in migration order.
-pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA, ap_invoice::SCHEMA];
+pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA, ap_invoice::SCHEMA, ap_payment::SCHEMA];
 
 pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     ap_kit::db::ensure_database(database_url).await?;
     ap_auth::migrate(database_url).await?;
     ap_invoice::migrate(database_url).await?;
+    ap_payment::migrate(database_url).await?;
     Ok(())
 }
 
@@ -45,6 +46,7 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
         match target {
             Target::Auth => "auth",
             Target::Invoice => "invoice",
+            Target::Payment => "payment",
             Target::Gateway => "gateway",
             Target::All => "ap",
         },
@@ -62,6 +64,12 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
                 ap_invoice::Application::build(&config, config.services.invoice_listen).await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
+        Target::Payment => {
+            ap_payment::migrate(config.database_url()).await?;
+            let app =
+                ap_payment::Application::build(&config, config.services.payment_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
         Target::Gateway => {
             let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
             gateway.run_until(ap_kit::shutdown::signal()).await
@@ -77,9 +85,12 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     config.services.auth_url = format!("http://{}", auth.local_addr());
     let invoice = ap_invoice::Application::build(&config, loopback).await?;
     config.services.invoice_url = format!("http://{}", invoice.local_addr());
+    let payment = ap_payment::Application::build(&config, loopback).await?;
+    config.services.payment_url = format!("http://{}", payment.local_addr());
     let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
     tracing::info!(
         gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
+        payment = %config.services.payment_url,
         "all services started"
     );
 
@@ -90,6 +101,7 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(auth.run_until(stop(rx.clone())));
     tasks.spawn(invoice.run_until(stop(rx.clone())));
+    tasks.spawn(payment.run_until(stop(rx.clone())));
     tasks.spawn(gateway.run_until(stop(rx.clone())));
     tokio::select! {
         () = ap_kit::shutdown::signal() => {}

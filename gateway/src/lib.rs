@@ -19,6 +19,7 @@ use ap_kit::Config;
 use ap_kit::token::TokenVerifier;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
+use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
@@ -53,6 +54,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?;
     let invoice_channel =
         ap_kit::grpc::channel(&config.services.invoice_url, config.grpc_request_timeout)?;
+    let payment_channel =
+        ap_kit::grpc::channel(&config.services.payment_url, config.grpc_request_timeout)?;
     // Record metrics from the first request on.
     health::prometheus();
     Ok(AppState {
@@ -60,6 +63,9 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         invoice: InvoiceServiceClient::new(intercepted(invoice_channel.clone()))
             .max_decoding_message_size(8 * 1024 * 1024)
             .max_encoding_message_size(8 * 1024 * 1024),
+        // Bank files of large runs come back in one message.
+        payment: PaymentServiceClient::new(intercepted(payment_channel.clone()))
+            .max_decoding_message_size(64 * 1024 * 1024),
         verifier: TokenVerifier::from_pem(public)?,
         backends: vec![
             Backend {
@@ -71,6 +77,11 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
                 name: "invoice",
                 grpc_service: "ap.invoice.v1.InvoiceService",
                 channel: invoice_channel,
+            },
+            Backend {
+                name: "payment",
+                grpc_service: "ap.payment.v1.PaymentService",
+                channel: payment_channel,
             },
         ],
         login_limiter: rate_limit::Limiter::per_minute(
@@ -203,6 +214,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
             "/exceptions/{id}/comments",
             get(routes::exceptions::comments).post(routes::exceptions::add_comment),
         )
+        .merge(payment_routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)
@@ -223,6 +235,32 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         );
     }
     router.with_state(state.clone())
+}
+
+/// `POST /invoices/{id}/payment`, `/payments*` and `/payment-runs*`.
+fn payment_routes() -> Router<AppState> {
+    Router::new()
+        .route("/invoices/{id}/payment", post(routes::payments::record))
+        .route("/payments", get(routes::payments::list_payments))
+        .route("/payments/{id}", get(routes::payments::get_payment))
+        .route(
+            "/payment-runs",
+            get(routes::payments::list_runs).post(routes::payments::create_run),
+        )
+        .route("/payment-runs/{id}", get(routes::payments::get_run))
+        .route(
+            "/payment-runs/{id}/approve",
+            post(routes::payments::approve_run),
+        )
+        .route(
+            "/payment-runs/{id}/execute",
+            post(routes::payments::execute_run),
+        )
+        .route(
+            "/payment-runs/{id}/cancel",
+            post(routes::payments::cancel_run),
+        )
+        .route("/payment-runs/{id}/file", get(routes::payments::run_file))
 }
 
 /// The cross-cutting layers, outermost first (ServiceBuilder order):

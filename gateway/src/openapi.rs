@@ -24,9 +24,13 @@ use crate::{health, routes};
         routes::matching::update_draft, routes::matching::publish, routes::matching::discard_draft,
         routes::exceptions::list, routes::exceptions::get, routes::exceptions::update,
         routes::exceptions::comments, routes::exceptions::add_comment,
+        routes::payments::record, routes::payments::list_payments, routes::payments::get_payment,
+        routes::payments::create_run, routes::payments::list_runs, routes::payments::get_run,
+        routes::payments::approve_run, routes::payments::execute_run, routes::payments::cancel_run,
+        routes::payments::run_file,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -7,6 +7,7 @@ pub mod input;
 pub mod invoices;
 pub mod matching;
 pub mod orders;
+pub mod payments;
 pub mod users;
 pub mod vendors;
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use ap_kit::token::TokenVerifier;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
+use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -29,6 +30,7 @@ pub struct Backend {
 pub struct AppState {
     pub auth: AuthServiceClient<Intercepted>,
     pub invoice: InvoiceServiceClient<Intercepted>,
+    pub payment: PaymentServiceClient<Intercepted>,
     pub verifier: TokenVerifier,
     pub backends: Vec<Backend>,
     pub login_limiter: Limiter,

@@ -269,6 +269,110 @@ pub async fn record(
     Ok(row)
 }
 
+/// Appends many rows to the current schema's audit log in one statement (a batch of
+/// invoices paid by one run), chained exactly as [`record`] chains them. Must run inside the
+/// caller's transaction, like [`record`].
+pub async fn record_many(
+    conn: &mut AsyncPgConnection,
+    ctx: &RequestContext,
+    events: Vec<AuditEvent>,
+) -> QueryResult<usize> {
+    use diesel::sql_types::Array;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('ap-audit-' || current_schema()))")
+        .execute(conn)
+        .await?;
+    let head: Option<ChainHead> =
+        diesel::sql_query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .get_result(conn)
+            .await
+            .map(Some)
+            .or_else(|e| {
+                if e == diesel::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            })?;
+    let (mut seq, mut prev_hash) = head.map_or((0, GENESIS_HASH.to_owned()), |h| (h.seq, h.hash));
+    let occurred_at = Utc::now().trunc_subsecs(6);
+    let n = events.len();
+    let mut cols = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for event in events {
+        seq += 1;
+        let mut row = AuditRow {
+            seq,
+            id: uuid::Uuid::now_v7(),
+            occurred_at,
+            actor_id: event.actor.id(),
+            actor: event.actor.label(),
+            action: event.action,
+            entity_type: event.entity_type,
+            entity_id: event.entity_id,
+            before_data: event.before,
+            after_data: event.after,
+            request_id: ctx.request_id.clone(),
+            client_ip: ctx.client_ip.clone(),
+            user_agent: ctx.user_agent.clone(),
+            prev_hash: prev_hash.clone(),
+            hash: String::new(),
+        };
+        row.hash = row.compute_hash();
+        prev_hash = row.hash.clone();
+        cols.0.push(row.seq);
+        cols.1.push(row.id);
+        cols.2.push(row.actor_id);
+        cols.3.push(row.actor);
+        cols.4.push(row.action);
+        cols.5.push(row.entity_type);
+        cols.6.push(row.entity_id);
+        cols.7.push(row.before_data);
+        cols.8.push(row.after_data);
+        cols.9.push(row.prev_hash);
+        cols.10.push(row.hash);
+    }
+    diesel::sql_query(
+        "INSERT INTO audit_log (seq, id, occurred_at, actor_id, actor, action, entity_type, \
+         entity_id, before_data, after_data, request_id, client_ip, user_agent, prev_hash, hash) \
+         SELECT u.seq, u.id, $3, u.actor_id, u.actor, u.action, u.entity_type, u.entity_id, \
+         u.before_data, u.after_data, $10, $11, $12, u.prev_hash, u.hash \
+         FROM UNNEST($1, $2, $4, $5, $6, $7, $8, $9, $13, $14, $15) \
+         AS u(seq, id, actor_id, actor, action, entity_type, entity_id, before_data, after_data, prev_hash, hash) \
+         ORDER BY u.seq",
+    )
+    .bind::<Array<BigInt>, _>(cols.0)
+    .bind::<Array<SqlUuid>, _>(cols.1)
+    .bind::<Timestamptz, _>(occurred_at)
+    .bind::<Array<Nullable<SqlUuid>>, _>(cols.2)
+    .bind::<Array<Text>, _>(cols.3)
+    .bind::<Array<Text>, _>(cols.4)
+    .bind::<Array<Text>, _>(cols.5)
+    .bind::<Array<Nullable<Text>>, _>(cols.6)
+    .bind::<Array<Nullable<Jsonb>>, _>(cols.7)
+    .bind::<Nullable<Text>, _>(&ctx.request_id)
+    .bind::<Nullable<Text>, _>(&ctx.client_ip)
+    .bind::<Nullable<Text>, _>(&ctx.user_agent)
+    .bind::<Array<Nullable<Jsonb>>, _>(cols.8)
+    .bind::<Array<Text>, _>(cols.9)
+    .bind::<Array<Text>, _>(cols.10)
+    .execute(conn)
+    .await
+}
+
 /// The audit rows of one entity, oldest first.
 pub async fn timeline(
     conn: &mut AsyncPgConnection,

@@ -14,6 +14,9 @@ use std::time::Duration;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
+mod payment;
+pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
+
 /// Where the process runs; decides defaults and how strict validation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AppEnv {
@@ -88,6 +91,8 @@ pub struct ServiceAddrs {
     pub auth_url: String,
     pub invoice_listen: SocketAddr,
     pub invoice_url: String,
+    pub payment_listen: SocketAddr,
+    pub payment_url: String,
 }
 
 /// Account lockout policy for password logins.
@@ -137,6 +142,8 @@ pub struct Config {
     /// Object storage: `file:///abs/path` (default under DATA_DIR) or `s3://bucket/prefix`.
     pub storage_url: String,
     pub upload_max_bytes: u64,
+    /// The payment service: run cadence and bank-file originator details.
+    pub payment: PaymentSettings,
     pub extraction: ExtractionSettings,
     /// The optional LLM (Anthropic Messages API); `None` when `ANTHROPIC_API_KEY` is unset.
     pub llm: Option<LlmSettings>,
@@ -338,6 +345,14 @@ impl Config {
             &mut errors,
         );
         let invoice_url = get("INVOICE_URL").unwrap_or_else(|| format!("http://{invoice_listen}"));
+        let payment_listen = parse_or(
+            &get,
+            "PAYMENT_ADDR",
+            ([127, 0, 0, 1], 50054).into(),
+            &mut errors,
+        );
+        let payment_url = get("PAYMENT_URL").unwrap_or_else(|| format!("http://{payment_listen}"));
+        let payment = PaymentSettings::from_lookup(&get, prod, &mut errors);
         let data_dir = get("DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -388,6 +403,8 @@ impl Config {
                 auth_url,
                 invoice_listen,
                 invoice_url,
+                payment_listen,
+                payment_url,
             },
             rate_limits: RateLimits {
                 login_per_minute: parse_or(&get, "RATE_LIMIT_LOGIN_PER_MIN", 10, &mut errors),
@@ -400,6 +417,7 @@ impl Config {
             data_encryption_key,
             storage_url,
             upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
+            payment,
             llm: get("ANTHROPIC_API_KEY").map(|key| LlmSettings {
                 api_key: SecretString::from(key),
                 base_url: get("ANTHROPIC_BASE_URL"),

@@ -23,3 +23,9 @@ pub mod invoice {
         tonic::include_proto!("ap.invoice.v1");
     }
 }
+
+pub mod payment {
+    pub mod v1 {
+        tonic::include_proto!("ap.payment.v1");
+    }
+}

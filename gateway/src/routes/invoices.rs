@@ -437,7 +437,7 @@ pub async fn audit(
     let t = state
         .invoice
         .clone()
-        .get_invoice_audit(authed.forward.request(pb::IdRequest { id }))
+        .get_invoice_audit(authed.forward.request(pb::IdRequest { id: id.clone() }))
         .await?
         .into_inner();
     let json = |s: String| {
@@ -463,6 +463,7 @@ pub async fn audit(
             request_id: opt(e.request_id),
         })
         .collect();
+    items.extend(super::payments::invoice_audit_entries(&state, &authed, &id).await);
     items.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at));
     Ok(Json(AuditOut { items }))
 }

@@ -1,5 +1,5 @@
-//! `TestApp`: spawns the auth service and the gateway on loopback port 0 against a fresh
-//! database, plus helpers to seed users and log in.
+//! `TestApp`: spawns the auth, invoice and payment services and the gateway on loopback port 0
+//! against a fresh database, plus helpers to seed users and log in.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,7 +37,8 @@ impl Drop for TestApp {
 pub async fn test_db() -> TestDb {
     TestDb::new("gateway", |url| async move {
         ap_auth::migrate(&url).await?;
-        ap_invoice::migrate(&url).await
+        ap_invoice::migrate(&url).await?;
+        ap_payment::migrate(&url).await
     })
     .await
 }
@@ -111,6 +112,13 @@ impl TestApp {
                 .with_health_interval(Duration::from_millis(200));
         config.services.invoice_url = format!("http://{}", invoice.local_addr());
         tokio::spawn(invoice.run_until(stop(rx.clone())));
+        let payment =
+            ap_payment::Application::build(&config, SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .expect("payment service")
+                .with_health_interval(Duration::from_millis(200));
+        config.services.payment_url = format!("http://{}", payment.local_addr());
+        tokio::spawn(payment.run_until(stop(rx.clone())));
 
         let state = ap_gateway::build_state(&config).expect("gateway state");
         let mut routes = ap_gateway::routes(&state, config.api_docs_enabled);

@@ -12,4 +12,5 @@ mod invoices_listing;
 mod login;
 mod master_data;
 mod observability;
+mod payments;
 mod sessions;

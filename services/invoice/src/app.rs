@@ -9,6 +9,7 @@ pub mod intake;
 pub mod invoices;
 pub mod matching;
 pub mod orders;
+pub mod payables;
 pub mod vendors;
 
 use std::sync::Arc;

@@ -723,4 +723,60 @@ impl InvoiceService for InvoiceGrpc {
             self.app.attach_payment(&caller, req.get_ref()).await?,
         )))
     }
+
+    async fn list_payable_invoices(
+        &self,
+        req: Request<pb::ListPayableInvoicesRequest>,
+    ) -> Result<Response<pb::ListPayableInvoicesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let (rows, next) = self.app.list_payables(&caller, req.get_ref()).await?;
+        Ok(Response::new(pb::ListPayableInvoicesResponse {
+            items: rows
+                .into_iter()
+                .map(crate::app::payables::payable)
+                .collect(),
+            next_cursor: cursor(next),
+        }))
+    }
+
+    async fn get_payable_invoice(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::PayableInvoice>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        Ok(Response::new(crate::app::payables::payable(
+            self.app.get_payable(&caller, id).await?,
+        )))
+    }
+
+    async fn transition_invoices(
+        &self,
+        req: Request<pb::TransitionInvoicesRequest>,
+    ) -> Result<Response<pb::TransitionInvoicesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::TransitionInvoicesResponse {
+            results: self.app.transition_invoices(&caller, req.get_ref()).await?,
+        }))
+    }
+
+    async fn pay_invoices(
+        &self,
+        req: Request<pb::PayInvoicesRequest>,
+    ) -> Result<Response<pb::PayInvoicesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::PayInvoicesResponse {
+            results: self.app.pay_invoices(&caller, req.get_ref()).await?,
+        }))
+    }
+
+    async fn get_payee_bank_details(
+        &self,
+        req: Request<pb::PayeeBankDetailsRequest>,
+    ) -> Result<Response<pb::PayeeBankDetailsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::PayeeBankDetailsResponse {
+            items: self.app.payee_bank_details(&caller, req.get_ref()).await?,
+        }))
+    }
 }

@@ -6,6 +6,7 @@ pub mod extraction;
 pub mod invoices;
 pub mod matching;
 pub mod orders;
+pub mod payables;
 pub mod schema;
 pub mod vendors;
 

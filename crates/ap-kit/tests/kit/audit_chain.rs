@@ -151,3 +151,53 @@ async fn a_deleted_row_is_reported_as_a_gap() {
     let report = audit::verify_chain(&mut conn).await.expect("verify");
     assert_eq!(report.first_broken.expect("broken").seq, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_rows_interleaved_with_single_writers_keep_one_intact_chain() {
+    let db = test_db().await;
+    let pool = pool(&db);
+    let mut tasks = Vec::new();
+    for n in 0..6 {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = pool.get().await.expect("conn");
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                if n % 2 == 0 {
+                    audit::record_many(
+                        conn,
+                        &ctx(),
+                        (0..250).map(|i| event(n * 1000 + i)).collect(),
+                    )
+                    .await?;
+                } else {
+                    audit::record(conn, &ctx(), event(n)).await?;
+                }
+                Ok(())
+            })
+            .await
+            .expect("write");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let mut conn = pool.get().await.expect("conn");
+    assert_eq!(
+        audit::record_many(&mut conn, &ctx(), Vec::new())
+            .await
+            .expect("empty"),
+        0
+    );
+    let report = audit::verify_chain(&mut conn).await.expect("verify");
+    assert_eq!(report.rows_checked, 3 * 250 + 3);
+    assert_eq!(report.first_broken, None);
+    let rows = audit::timeline(&mut conn, "widget", "w-2007")
+        .await
+        .expect("timeline");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].request_id.as_deref(), Some("rid-audit"));
+    assert_eq!(
+        rows[0].after_data,
+        Some(json!({"n": 2008, "price": "10.50"}))
+    );
+}

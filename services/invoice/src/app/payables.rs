@@ -1,0 +1,322 @@
+//! Use-cases the payment service calls: listing payable invoices, batched status
+//! compare-and-sets (schedule / unschedule), paying invoices idempotently by payment id, and
+//! handing out decrypted bank details to write a bank file.
+//!
+//! Every batch runs in one transaction that locks its invoices in id order; each invoice's
+//! change is audited like a single transition.
+
+use ap_kit::audit::{self, AuditEvent};
+use ap_proto::invoice::v1 as pb;
+use ap_types::Role;
+use diesel_async::AsyncConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{AppError, Caller, Identity, InvoiceApp};
+use crate::domain::status::{InvoiceEvent, InvoiceStatus, transition};
+use crate::domain::values::parse_date;
+use crate::store::payables::{self as store, PaidFields, PayableRow};
+
+/// The largest page or batch one call handles.
+pub const MAX_BATCH: usize = 5000;
+
+const APPLIED: &str = "applied";
+const ALREADY: &str = "already";
+const REFUSED: &str = "refused";
+const NOT_FOUND: &str = "not_found";
+
+fn outcome(id: Uuid, outcome: &str, status: &str) -> pb::InvoiceOutcome {
+    pb::InvoiceOutcome {
+        id: id.to_string(),
+        outcome: outcome.to_owned(),
+        status: status.to_owned(),
+    }
+}
+
+fn uuids(field: &str, raw: &[String]) -> Result<Vec<Uuid>, AppError> {
+    if raw.len() > MAX_BATCH {
+        return Err(AppError::invalid(
+            field,
+            format!("at most {MAX_BATCH} per call"),
+        ));
+    }
+    raw.iter().map(|r| super::parse_uuid(field, r)).collect()
+}
+
+pub fn payable(row: PayableRow) -> pb::PayableInvoice {
+    let s = |v: Option<String>| v.unwrap_or_default();
+    let d = |v: Option<chrono::NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
+    let m =
+        |v: Option<rust_decimal::Decimal>| v.map(|d| d.normalize().to_string()).unwrap_or_default();
+    pb::PayableInvoice {
+        id: row.id.to_string(),
+        status: row.status,
+        invoice_number: s(row.invoice_number),
+        vendor_id: row.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
+        vendor_name: s(row.vendor_name),
+        currency: s(row.currency),
+        total_amount: m(row.total_amount),
+        amount_due: m(row.amount_due),
+        invoice_date: d(row.invoice_date),
+        due_date: d(row.due_date),
+        payment_terms: s(row.payment_terms),
+        blocking_exceptions: row.blocking_exceptions,
+        bank_account: row.account_id.map(|id| pb::PayeeAccount {
+            account_id: id.to_string(),
+            kind: row.account_kind.unwrap_or_default(),
+            status: row.account_status.unwrap_or_default(),
+            is_initial: row.account_is_initial.unwrap_or(false),
+            account_last4: row.account_last4.unwrap_or_default(),
+        }),
+        payment_id: row.payment_id.map(|p| p.to_string()).unwrap_or_default(),
+        payment_status: s(row.payment_status),
+    }
+}
+
+impl InvoiceApp {
+    /// Approved invoices of one currency, a keyset page at a time.
+    pub async fn list_payables(
+        &self,
+        caller: &Caller,
+        req: &pb::ListPayableInvoicesRequest,
+    ) -> Result<(Vec<PayableRow>, Option<Uuid>), AppError> {
+        caller.require_internal_or(&[Role::Admin])?;
+        let currency = crate::domain::values::Currency::parse("currency", &req.currency)?;
+        let after = super::optional_uuid("after_id", &req.after_id)?;
+        let limit = if req.limit == 0 {
+            1000
+        } else {
+            (req.limit as usize).min(MAX_BATCH)
+        };
+        let mut conn = self.conn().await?;
+        let limit = i64::try_from(limit).unwrap_or(1000);
+        let rows = store::list_payables(&mut conn, currency.as_str(), after, limit).await?;
+        let next = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.id))
+            .flatten();
+        Ok((rows, next))
+    }
+
+    pub async fn get_payable(&self, caller: &Caller, id: Uuid) -> Result<PayableRow, AppError> {
+        caller.require_internal_or(&[Role::Admin])?;
+        let mut conn = self.conn().await?;
+        store::find_payable(&mut conn, id)
+            .await?
+            .ok_or(AppError::NotFound("invoice"))
+    }
+
+    /// Applies `event` to every invoice still in `expected_status`; an invoice already in the
+    /// target status is reported `already`, any other is `refused`.
+    #[tracing::instrument(skip_all, fields(event = %req.event, count = req.ids.len()))]
+    pub async fn transition_invoices(
+        &self,
+        caller: &Caller,
+        req: &pb::TransitionInvoicesRequest,
+    ) -> Result<Vec<pb::InvoiceOutcome>, AppError> {
+        caller.require_internal_or(&[Role::Admin])?;
+        let ids = uuids("ids", &req.ids)?;
+        let expected: InvoiceStatus = req
+            .expected_status
+            .parse()
+            .map_err(|_| AppError::invalid("expected_status", "unknown status"))?;
+        let event: InvoiceEvent = req
+            .event
+            .parse()
+            .map_err(|_| AppError::invalid("event", "unknown event"))?;
+        let to = transition(expected, event)?;
+        let payment_status = match event {
+            InvoiceEvent::Schedule => Some("scheduled"),
+            _ => None,
+        };
+        let reason = Some(req.reason.as_str()).filter(|r| !r.is_empty());
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, AppError, _>(async |conn| {
+            let locked = store::lock_statuses(conn, &ids).await?;
+            let mut results = Vec::with_capacity(ids.len());
+            let mut applied = Vec::new();
+            for row in &locked {
+                if row.status == expected.as_str() {
+                    applied.push(row.id);
+                    results.push(outcome(row.id, APPLIED, to.as_str()));
+                } else if row.status == to.as_str() {
+                    results.push(outcome(row.id, ALREADY, &row.status));
+                } else {
+                    results.push(outcome(row.id, REFUSED, &row.status));
+                }
+            }
+            for id in &ids {
+                if !locked.iter().any(|r| r.id == *id) {
+                    results.push(outcome(*id, NOT_FOUND, ""));
+                }
+            }
+            store::set_statuses(conn, &applied, to.as_str(), payment_status).await?;
+            let events = applied
+                .iter()
+                .map(|id| {
+                    AuditEvent::new(
+                        caller.actor(),
+                        "invoice_status_changed",
+                        "invoice",
+                        Some(id.to_string()),
+                    )
+                    .before(json!({"status": expected.as_str()}))
+                    .after(
+                        json!({"status": to.as_str(), "event": event.as_str(), "reason": reason}),
+                    )
+                })
+                .collect();
+            audit::record_many(conn, &caller.ctx, events).await?;
+            Ok(results)
+        })
+        .await
+    }
+
+    /// Marks invoices paid with their payment fields. An invoice already paid by the same
+    /// payment id is `already` (a retried call); one in another status, or paid by another
+    /// payment, is `refused`.
+    #[tracing::instrument(skip_all, fields(count = req.items.len()))]
+    pub async fn pay_invoices(
+        &self,
+        caller: &Caller,
+        req: &pb::PayInvoicesRequest,
+    ) -> Result<Vec<pb::InvoiceOutcome>, AppError> {
+        caller.require_internal_or(&[Role::Admin])?;
+        if req.items.len() > MAX_BATCH {
+            return Err(AppError::invalid(
+                "items",
+                format!("at most {MAX_BATCH} per call"),
+            ));
+        }
+        let mut wanted = Vec::with_capacity(req.items.len());
+        for item in &req.items {
+            let id = super::parse_uuid("items.id", &item.id)?;
+            let payment_id = super::parse_uuid("items.payment_id", &item.payment_id)?;
+            let mut from = Vec::new();
+            for s in &item.expected_statuses {
+                let s: InvoiceStatus = s
+                    .parse()
+                    .map_err(|_| AppError::invalid("items.expected_statuses", "unknown status"))?;
+                transition(s, InvoiceEvent::Pay)?;
+                from.push(s);
+            }
+            let method = match item.payment_method.as_str() {
+                m @ ("ACH" | "WIRE" | "CHECK") => m.to_owned(),
+                _ => {
+                    return Err(AppError::invalid(
+                        "items.payment_method",
+                        "must be ACH, WIRE or CHECK",
+                    ));
+                }
+            };
+            let reference = Some(item.payment_reference.trim())
+                .filter(|r| !r.is_empty())
+                .map(|r| r.chars().take(200).collect::<String>());
+            wanted.push((
+                from,
+                PaidFields {
+                    id,
+                    payment_id,
+                    date: parse_date("items.payment_date", &item.payment_date)?,
+                    method,
+                    reference,
+                },
+            ));
+        }
+        let ids: Vec<Uuid> = wanted.iter().map(|(_, p)| p.id).collect();
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, AppError, _>(async |conn| {
+            let locked = store::lock_statuses(conn, &ids).await?;
+            let mut results = Vec::with_capacity(wanted.len());
+            let mut paid = Vec::new();
+            let mut events = Vec::new();
+            for (from, fields) in wanted {
+                let Some(row) = locked.iter().find(|r| r.id == fields.id) else {
+                    results.push(outcome(fields.id, NOT_FOUND, ""));
+                    continue;
+                };
+                if from.iter().any(|s| s.as_str() == row.status)
+                    && !paid.iter().any(|p: &PaidFields| p.id == fields.id)
+                {
+                    events.push(
+                        AuditEvent::new(
+                            caller.actor(),
+                            "invoice_status_changed",
+                            "invoice",
+                            Some(fields.id.to_string()),
+                        )
+                        .before(json!({"status": row.status}))
+                        .after(json!({"status": "paid", "event": "pay",
+                                      "reason": format!("payment {}", fields.payment_id)})),
+                    );
+                    events.push(
+                        AuditEvent::new(
+                            caller.actor(),
+                            "invoice_payment_updated",
+                            "invoice",
+                            Some(fields.id.to_string()),
+                        )
+                        .after(json!({"payment_status": "completed", "payment_id": fields.payment_id.to_string(),
+                                      "payment_date": fields.date.to_string(), "payment_method": fields.method,
+                                      "payment_reference": fields.reference})),
+                    );
+                    results.push(outcome(fields.id, APPLIED, "paid"));
+                    paid.push(fields);
+                } else if row.status == "paid" && row.payment_id == Some(fields.payment_id) {
+                    results.push(outcome(fields.id, ALREADY, "paid"));
+                } else {
+                    results.push(outcome(fields.id, REFUSED, &row.status));
+                }
+            }
+            store::set_paid(conn, &paid).await?;
+            audit::record_many(conn, &caller.ctx, events).await?;
+            Ok(results)
+        })
+        .await
+    }
+
+    /// Decrypted current bank accounts of `vendor_ids`, for the payment service only.
+    #[tracing::instrument(skip_all, fields(count = req.vendor_ids.len()))]
+    pub async fn payee_bank_details(
+        &self,
+        caller: &Caller,
+        req: &pb::PayeeBankDetailsRequest,
+    ) -> Result<Vec<pb::PayeeBankDetails>, AppError> {
+        match &caller.identity {
+            Identity::Service(name) if name == "payment" => {}
+            _ => return Err(AppError::Forbidden),
+        }
+        let ids = uuids("vendor_ids", &req.vendor_ids)?;
+        let mut conn = self.conn().await?;
+        let rows = store::current_accounts(&mut conn, &ids).await?;
+        drop(conn);
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let plain = self
+                .cipher()
+                .decrypt(&row.ciphertext, row.vendor_id.as_bytes())?;
+            let doc: serde_json::Value = serde_json::from_slice(&plain)
+                .map_err(|_| AppError::Unexpected(anyhow::anyhow!("bank details do not parse")))?;
+            let field = |k: &str| {
+                doc.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            out.push(pb::PayeeBankDetails {
+                vendor_id: row.vendor_id.to_string(),
+                account_id: row.id.to_string(),
+                kind: row.kind,
+                iban: field("iban"),
+                bic: field("bic"),
+                routing_number: field("routing_number"),
+                account_number: field("account_number"),
+                status: row.status,
+            });
+        }
+        tracing::info!(
+            vendors = out.len(),
+            "bank details released to the payment service"
+        );
+        Ok(out)
+    }
+}
