@@ -363,13 +363,13 @@ async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyho
 
 /// Three Acme e-invoices against PO-2026-0042, dated today, one per outcome once extraction
 /// and matching have run: 50 plates (received, 3,700.00 ≤ the 5,000.00 limit) → approved
-/// touchless; 150 plates (received, 11,100.00) → pending approval; 10 beams (nothing received)
+/// touchless; 100 plates (received, 7,400.00) → pending approval; 10 beams (nothing received)
 /// → exception GRN_NOT_FOUND.
 async fn acme_invoices(app: &InvoiceApp, clerk: &Caller, acme: Uuid) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     let invoices = [
         ("ACME-1001", "Steel plate 10mm", 1, "50", "74.00"),
-        ("ACME-1002", "Steel plate 10mm", 1, "150", "74.00"),
+        ("ACME-1002", "Steel plate 10mm", 1, "100", "74.00"),
         ("ACME-1003", "Steel beam 6m", 2, "10", "155.00"),
     ];
     for (number, item, po_line, qty, price) in invoices {

@@ -112,11 +112,12 @@ async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the
         .await
         .expect("n")
         .get(0);
-    assert_eq!(users, 5);
+    // The five demo roles and a second ADMIN (a payment run needs another admin to approve).
+    assert_eq!(users, 6);
 
     let ok = apctl(&["audit", "verify"], &env);
     assert!(ok.status.success(), "{}", text(&ok));
-    assert!(text(&ok).contains("auth: intact (5 rows)"), "{}", text(&ok));
+    assert!(text(&ok).contains("auth: intact (6 rows)"), "{}", text(&ok));
     assert!(text(&ok).contains("invoice: intact"), "{}", text(&ok));
 
     client

@@ -62,6 +62,12 @@ fn migrations_fingerprint() -> String {
     let mut hasher = Sha256::new();
     // Two checkouts sharing one PostgreSQL (a worktree beside the main one) never share a
     // template, even while their migrations differ.
+    // AP_TEST_TEMPLATE_SALT separates runs that must not share templates at all.
+    hasher.update(
+        std::env::var("AP_TEST_TEMPLATE_SALT")
+            .unwrap_or_default()
+            .as_bytes(),
+    );
     hasher.update(
         std::fs::canonicalize(&root)
             .unwrap_or(root.clone())

@@ -317,9 +317,9 @@ async fn an_open_blocking_exception_refuses_payment() {
         .client()
         .await
         .execute(
-            "INSERT INTO invoice.exceptions (id, invoice_id, code, severity, status, message, source) \
+            "INSERT INTO invoice.exceptions (id, invoice_id, code, severity, status, message, source, finding_key) \
              VALUES ($1::text::uuid, $2::text::uuid, 'BANK_DETAILS_CHANGED', 'critical', 'open', \
-             'bank details changed', 'test')",
+             'bank details changed', 'test', 'BANK_DETAILS_CHANGED')",
             &[&Uuid::now_v7().to_string(), &id],
         )
         .await

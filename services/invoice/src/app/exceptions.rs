@@ -334,24 +334,28 @@ impl InvoiceApp {
                 tracing::warn!(role, "no active user to route exceptions to");
                 continue;
             }
-            assigned += conn
-                .transaction::<_, AppError, _>(async |conn| {
-                    store::lock_routing(conn, &role).await?;
-                    let user_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-                    let mut load: Vec<(Uuid, i64)> = store::load_of(conn, &user_ids).await?;
-                    let mut n = 0;
-                    for id in ids {
+            let user_ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+            for id in ids {
+                // One assignment per transaction, taking the locks in the order every other
+                // writer does (invoice, then exception, then the audit chain), so routing
+                // never deadlocks with a match run or a correction of the same invoice.
+                let done = conn
+                    .transaction::<_, AppError, _>(async |conn| {
+                        store::lock_routing(conn, &role).await?;
+                        let Some(e) = store::find(conn, id, false).await? else {
+                            return Ok(false);
+                        };
+                        invoice_store::find_invoice(conn, e.invoice_id, true).await?;
                         let Some(e) = store::find(conn, id, true).await? else {
-                            continue;
+                            return Ok(false);
                         };
                         if e.assigned_to.is_some() || !rules::is_active(&e.status) {
-                            continue;
+                            return Ok(false);
                         }
-                        let Some(slot) = load.iter_mut().min_by_key(|(_, n)| *n) else {
-                            break;
+                        let load = store::load_of(conn, &user_ids).await?;
+                        let Some(&(user, _)) = load.iter().min_by_key(|(_, n)| *n) else {
+                            return Ok(false);
                         };
-                        let user = slot.0;
-                        slot.1 += 1;
                         store::update(
                             conn,
                             id,
@@ -378,11 +382,11 @@ impl InvoiceApp {
                             })),
                         )
                         .await?;
-                        n += 1;
-                    }
-                    Ok(n)
-                })
-                .await?;
+                        Ok(true)
+                    })
+                    .await?;
+                assigned += usize::from(done);
+            }
         }
         Ok(assigned)
     }
