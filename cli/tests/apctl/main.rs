@@ -112,13 +112,19 @@ async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the
         .await
         .expect("n")
         .get(0);
-    // The five demo roles and a second ADMIN (a payment run needs another admin to approve).
+    // One per role, plus the second admin who approves payment runs.
     assert_eq!(users, 6);
 
     let ok = apctl(&["audit", "verify"], &env);
     assert!(ok.status.success(), "{}", text(&ok));
     assert!(text(&ok).contains("auth: intact (6 rows)"), "{}", text(&ok));
     assert!(text(&ok).contains("invoice: intact"), "{}", text(&ok));
+    assert!(text(&ok).contains("payment: intact"), "{}", text(&ok));
+    assert!(
+        text(&second).contains("exists  demo payment run"),
+        "{}",
+        text(&second)
+    );
 
     client
         .batch_execute(

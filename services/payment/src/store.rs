@@ -12,5 +12,4 @@ pub mod constraints {
     pub const RUN_ITEMS_ONE_OPEN_RUN: &str = "payment_run_items_one_open_run";
     pub const RUNS_APPROVER_DIFFERS: &str = "payment_runs_approver_differs";
     pub const IDEMPOTENCY_KEYS_PKEY: &str = "idempotency_keys_pkey";
-    pub const RUNS_REFERENCE: &str = "payment_runs_reference";
 }

@@ -329,12 +329,3 @@ pub async fn file_hashes(
         .load(conn)
         .await
 }
-
-/// How many runs were created on `day` (for the next reference number).
-pub async fn count_created_on(conn: &mut AsyncPgConnection, prefix: &str) -> QueryResult<i64> {
-    r::table
-        .filter(r::reference.like(format!("{prefix}%")))
-        .count()
-        .get_result(conn)
-        .await
-}
