@@ -197,7 +197,12 @@ async fn a_clerk_uploads_a_hybrid_pdf_and_gets_it_back_byte_for_byte() {
         )
         .await
         .expect("job");
-    assert_eq!(job.get::<_, String>(0), "queued");
+    // The gateway's invoice service runs extraction workers: the job may already be taken.
+    let status = job.get::<_, String>(0);
+    assert!(
+        ["queued", "running", "done"].contains(&status.as_str()),
+        "{status}"
+    );
     assert_eq!(job.get::<_, String>(1), id);
     let audit = db
         .query(
