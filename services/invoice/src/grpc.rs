@@ -20,6 +20,7 @@ use crate::app::{
 };
 use crate::domain::csv_rows::ImportKind;
 use crate::domain::sniff::SniffError;
+use crate::domain::values::FieldError;
 
 pub struct InvoiceGrpc {
     app: InvoiceApp,
@@ -150,6 +151,14 @@ impl From<AppError> for Status {
 }
 
 /// A path id that is not a UUID names nothing: `NotFound`, exactly like an unknown one.
+/// A decimal field; a bad value is recorded in `errors` (all are reported at once).
+fn decimal_field(field: &str, raw: &str, errors: &mut Vec<FieldError>) -> rust_decimal::Decimal {
+    raw.trim().parse().unwrap_or_else(|_| {
+        errors.push(FieldError::new(field, "must be a decimal number"));
+        rust_decimal::Decimal::ZERO
+    })
+}
+
 fn known_id(raw: &str, what: &str) -> Result<Uuid, Status> {
     parse_uuid("id", raw).map_err(|_| Status::not_found(format!("{what} not found.")))
 }
@@ -528,35 +537,20 @@ impl InvoiceService for InvoiceGrpc {
         let caller = self.caller(&req)?;
         let b = req.into_inner();
         let mut errors = Vec::new();
-        let mut dec = |field: String, raw: &str| match raw.trim().parse::<rust_decimal::Decimal>() {
-            Ok(d) => d,
-            Err(_) => {
-                errors.push(crate::domain::values::FieldError::new(
-                    &field,
-                    "must be a decimal number",
-                ));
-                rust_decimal::Decimal::ZERO
-            }
-        };
-        let price_pct = dec("price_pct".into(), &b.price_pct);
-        let price_abs = dec("price_abs".into(), &b.price_abs);
-        let qty_pct = dec("qty_pct".into(), &b.qty_pct);
+        let price_pct = decimal_field("price_pct", &b.price_pct, &mut errors);
+        let price_abs = decimal_field("price_abs", &b.price_abs, &mut errors);
+        let qty_pct = decimal_field("qty_pct", &b.qty_pct, &mut errors);
         let mut overrides = Vec::new();
-        let mut bad_vendors = Vec::new();
         for (i, o) in b.overrides.iter().enumerate() {
-            let vendor = o.vendor_id.parse::<Uuid>();
-            let p = dec(format!("overrides[{i}].price_pct"), &o.price_pct);
-            let a = dec(format!("overrides[{i}].price_abs"), &o.price_abs);
-            let q = dec(format!("overrides[{i}].qty_pct"), &o.qty_pct);
-            match vendor {
+            let at = |f: &str| format!("overrides[{i}].{f}");
+            let p = decimal_field(&at("price_pct"), &o.price_pct, &mut errors);
+            let a = decimal_field(&at("price_abs"), &o.price_abs, &mut errors);
+            let q = decimal_field(&at("qty_pct"), &o.qty_pct, &mut errors);
+            match o.vendor_id.parse::<Uuid>() {
                 Ok(v) => overrides.push((v, p, a, q)),
-                Err(_) => bad_vendors.push(crate::domain::values::FieldError::new(
-                    &format!("overrides[{i}].vendor_id"),
-                    "must be a UUID",
-                )),
+                Err(_) => errors.push(FieldError::new(&at("vendor_id"), "must be a UUID")),
             }
         }
-        errors.extend(bad_vendors);
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors).into());
         }

@@ -5,7 +5,7 @@
 
 use ap_kit::audit::{self, AuditEvent};
 use ap_kit::outbox;
-use ap_types::Role;
+use ap_types::{Role, money_text as money};
 use chrono::Utc;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rust_decimal::Decimal;
@@ -195,7 +195,7 @@ impl InvoiceApp {
                 key: f.line_number.map(|l| format!("line{l}")),
             })
             .collect();
-        found.extend(super::extraction::duplicate_findings(conn, &row).await?);
+        found.extend(duplicate_findings(conn, &row).await?);
         let assessment = self.assess_risk(conn, &row, &policy.risk).await?;
         let reasons: Vec<Value> = assessment
             .signals
@@ -264,17 +264,7 @@ impl InvoiceApp {
             (InvoiceEvent::MatchRequiresApproval, "pending_approval")
         };
 
-        let expected: Option<Decimal> = po.as_ref().map(|p| {
-            invoice
-                .lines
-                .iter()
-                .zip(&result.lines)
-                .filter_map(|(l, r)| {
-                    let pl = p.lines.iter().find(|x| Some(x.line_number) == r.po_line)?;
-                    Some(l.quantity.unwrap_or(Decimal::ONE) * pl.unit_price)
-                })
-                .sum()
-        });
+        let expected = result.expected_subtotal;
         let header = json!({
             "subtotal": invoice.subtotal.map(money),
             "expected_subtotal": expected.map(money),
@@ -307,7 +297,7 @@ impl InvoiceApp {
                 }
             })
             .collect();
-        store::save_result(
+        let runs = store::save_result(
             conn,
             &store::NewMatchResult {
                 invoice_id: row.id,
@@ -350,7 +340,7 @@ impl InvoiceApp {
         )
         .await?;
         if outcome == "pending_approval" {
-            self.request_approval(conn, &row, &active, &po_header)
+            self.request_approval(conn, &row, &active, &po_header, runs)
                 .await?;
         }
         tracing::info!(invoice.id = %row.id, outcome, touchless, risk = assessment.score, "matched");
@@ -371,14 +361,12 @@ impl InvoiceApp {
         row: &InvoiceRow,
         active: &[ExceptionRow],
         po: &Option<store::PoHeader>,
+        runs: i32,
     ) -> Result<(), AppError> {
         let vendor = match row.vendor_id {
             Some(v) => crate::store::vendors::find_vendor(conn, v, false).await?,
             None => None,
         };
-        let runs = store::result_of(conn, row.id)
-            .await?
-            .map_or(1, |(h, _)| h.runs);
         outbox::enqueue(
             conn,
             APPROVAL_DESTINATION,
@@ -693,6 +681,58 @@ impl InvoiceApp {
     }
 }
 
+/// Duplicates of an invoice among the vendor's live invoices: a warning that routes to a
+/// person now, and a hard block at payment later.
+async fn duplicate_findings(
+    conn: &mut AsyncPgConnection,
+    row: &InvoiceRow,
+) -> Result<Vec<NewException>, AppError> {
+    let Some(vendor) = row.vendor_id else {
+        return Ok(Vec::new());
+    };
+    let found = crate::store::extraction::find_duplicates(
+        conn,
+        row.id,
+        vendor,
+        row.invoice_number_normalized.as_deref(),
+        row.total_amount,
+        row.invoice_date,
+    )
+    .await?;
+    let describe = |c: &crate::store::extraction::DuplicateCandidate| {
+        format!(
+            "{} received {}",
+            c.invoice_number.as_deref().unwrap_or("(no number)"),
+            c.created_at.date_naive()
+        )
+    };
+    let mut out = Vec::new();
+    if let Some(first) = found.iter().find(|c| c.exact) {
+        out.push(NewException {
+            code: "DUPLICATE_INVOICE",
+            severity: "high",
+            message: format!("Same number as {}.", describe(first)),
+            details: json!({"kind": "exact", "invoice_id": first.id.to_string()}),
+            key: None,
+        });
+    } else if let Some(first) = found.first() {
+        out.push(NewException {
+            code: "DUPLICATE_INVOICE",
+            severity: "medium",
+            message: format!(
+                "Same vendor, amount within 0.1 % and date within 7 days of {} (dated {}).",
+                describe(first),
+                first
+                    .invoice_date
+                    .map_or_else(|| "?".to_owned(), |d| d.to_string())
+            ),
+            details: json!({"kind": "suspected", "invoice_id": first.id.to_string()}),
+            key: None,
+        });
+    }
+    Ok(out)
+}
+
 fn rule_json(r: &RuleSetRow) -> Value {
     json!({
         "version": r.version, "status": r.status,
@@ -717,13 +757,4 @@ fn match_status(r: &engine::MatchResult) -> &'static str {
     } else {
         "unmatched"
     }
-}
-
-/// Money as a string with at least two decimals.
-pub fn money(d: Decimal) -> String {
-    let mut d = d.normalize();
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
 }

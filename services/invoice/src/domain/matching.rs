@@ -113,6 +113,8 @@ pub struct MatchResult {
     pub rule_version: i32,
     pub lines: Vec<LineResult>,
     pub findings: Vec<Finding>,
+    /// The paired lines at PO prices (None when there was no PO to compare with).
+    pub expected_subtotal: Option<Decimal>,
 }
 
 impl MatchResult {
@@ -161,12 +163,7 @@ pub fn match_invoice(
         Kind::TwoWay
     };
     if kind == Kind::NonPo {
-        return MatchResult {
-            kind,
-            rule_version: t.version,
-            lines: Vec::new(),
-            findings,
-        };
+        return unpaired(kind, t, findings);
     }
     let Some(po_number) = &invoice.po_number else {
         findings.push(finding(
@@ -175,12 +172,7 @@ pub fn match_invoice(
             None,
             "The invoice names no purchase order.".into(),
         ));
-        return MatchResult {
-            kind,
-            rule_version: t.version,
-            lines: Vec::new(),
-            findings,
-        };
+        return unpaired(kind, t, findings);
     };
     let Some(po) = po else {
         findings.push(finding(
@@ -189,12 +181,7 @@ pub fn match_invoice(
             None,
             format!("No purchase order {po_number} exists."),
         ));
-        return MatchResult {
-            kind,
-            rule_version: t.version,
-            lines: Vec::new(),
-            findings,
-        };
+        return unpaired(kind, t, findings);
     };
     if po.status != "open" {
         findings.push(finding(
@@ -368,6 +355,18 @@ pub fn match_invoice(
         rule_version: t.version,
         lines,
         findings,
+        expected_subtotal: Some(expected),
+    }
+}
+
+/// A result that stops before lines are paired (non-PO, no PO number, no such PO).
+fn unpaired(kind: Kind, t: &Tolerance, findings: Vec<Finding>) -> MatchResult {
+    MatchResult {
+        kind,
+        rule_version: t.version,
+        lines: Vec::new(),
+        findings,
+        expected_subtotal: None,
     }
 }
 

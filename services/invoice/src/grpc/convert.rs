@@ -15,14 +15,7 @@ use crate::store::exceptions::{CommentRow, ExceptionRow};
 use crate::store::invoices::{DocumentRow, InvoiceRow};
 use crate::store::matching::RuleSetRow;
 
-/// `15420` → `"15420.00"`; `1.2345` stays `"1.2345"`.
-pub fn money(d: Decimal) -> String {
-    let mut d = d.normalize();
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
-}
+pub use ap_types::money_text as money;
 
 /// Quantities without trailing zeros: `200.0000` → `"200"`.
 pub fn qty(d: Decimal) -> String {

@@ -310,13 +310,19 @@ pub struct NewMatchLine {
     pub matched: bool,
 }
 
-/// Stores the result of a run, replacing the previous one (one row per invoice).
+/// Stores the result of a run, replacing the previous one (one row per invoice). Returns how
+/// many runs the invoice has had.
 pub async fn save_result(
     conn: &mut AsyncPgConnection,
     r: &NewMatchResult<'_>,
     lines: &[NewMatchLine],
-) -> QueryResult<()> {
-    diesel::sql_query(
+) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Runs {
+        #[diesel(sql_type = Integer)]
+        runs: i32,
+    }
+    let saved: Runs = diesel::sql_query(
         "INSERT INTO match_results (invoice_id, kind, status, rule_version, po_id, tolerance, header, \
                                     risk_score, risk_reasons, outcome, touchless) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -324,7 +330,8 @@ pub async fn save_result(
              rule_version = EXCLUDED.rule_version, po_id = EXCLUDED.po_id, tolerance = EXCLUDED.tolerance, \
              header = EXCLUDED.header, risk_score = EXCLUDED.risk_score, \
              risk_reasons = EXCLUDED.risk_reasons, outcome = EXCLUDED.outcome, \
-             touchless = EXCLUDED.touchless, runs = match_results.runs + 1, matched_at = now()",
+             touchless = EXCLUDED.touchless, runs = match_results.runs + 1, matched_at = now() \
+         RETURNING runs",
     )
     .bind::<SqlUuid, _>(r.invoice_id)
     .bind::<Text, _>(r.kind)
@@ -337,7 +344,7 @@ pub async fn save_result(
     .bind::<Jsonb, _>(&r.risk_reasons)
     .bind::<Text, _>(r.outcome)
     .bind::<Bool, _>(r.touchless)
-    .execute(conn)
+    .get_result(conn)
     .await?;
     diesel::sql_query("DELETE FROM match_lines WHERE invoice_id = $1")
         .bind::<SqlUuid, _>(r.invoice_id)
@@ -362,7 +369,7 @@ pub async fn save_result(
         .execute(conn)
         .await?;
     }
-    Ok(())
+    Ok(saved.runs)
 }
 
 #[derive(QueryableByName, Clone, Debug)]

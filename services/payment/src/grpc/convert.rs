@@ -3,21 +3,13 @@
 use ap_kit::audit::AuditRow;
 use ap_proto::payment::v1 as pb;
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 
 use crate::app::runs::{RunSummary, RunView, row_to_planned};
 use crate::domain::selection::{self, FLAG_FIRST_PAYMENT_TO_CHANGED_ACCOUNT};
 use crate::store::payments::PaymentRow;
 use crate::store::runs::RunRow;
 
-/// Money as a decimal string with the currency's usual two decimals (more when needed).
-pub fn money(d: Decimal) -> String {
-    let mut d = d.normalize();
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
-}
+pub use ap_types::money_text as money;
 
 fn instant(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
