@@ -14,7 +14,9 @@ use std::time::Duration;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
+mod approval;
 mod payment;
+pub use approval::{ApprovalSettings, DEV_APPROVAL_TOKEN_SECRET, MailSettings};
 pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
 
 /// Where the process runs; decides defaults and how strict validation is.
@@ -93,6 +95,8 @@ pub struct ServiceAddrs {
     pub invoice_url: String,
     pub payment_listen: SocketAddr,
     pub payment_url: String,
+    pub approval_listen: SocketAddr,
+    pub approval_url: String,
 }
 
 /// Account lockout policy for password logins.
@@ -148,6 +152,9 @@ pub struct Config {
     /// The optional LLM (Anthropic Messages API); `None` when `ANTHROPIC_API_KEY` is unset.
     pub llm: Option<LlmSettings>,
     pub matching: MatchingSettings,
+    pub approval: ApprovalSettings,
+    /// How often each service's outbox relay looks for undelivered events.
+    pub outbox_poll: Duration,
 }
 
 /// The invoice service's rule engine: touchless limit, risk thresholds, exception SLA.
@@ -209,6 +216,7 @@ const KNOWN_DEFAULTS: &[&str] = &[
     "secret",
     "password",
     "dev-service-token-secret-not-for-production",
+    "dev-approval-token-secret-not-for-production",
     "replace-me",
 ];
 
@@ -352,7 +360,16 @@ impl Config {
             &mut errors,
         );
         let payment_url = get("PAYMENT_URL").unwrap_or_else(|| format!("http://{payment_listen}"));
+        let approval_listen = parse_or(
+            &get,
+            "APPROVAL_ADDR",
+            ([127, 0, 0, 1], 50053).into(),
+            &mut errors,
+        );
+        let approval_url =
+            get("APPROVAL_URL").unwrap_or_else(|| format!("http://{approval_listen}"));
         let payment = PaymentSettings::from_lookup(&get, prod, &mut errors);
+        let approval = ApprovalSettings::from_lookup(&get, prod, &mut errors);
         let data_dir = get("DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -405,6 +422,8 @@ impl Config {
                 invoice_url,
                 payment_listen,
                 payment_url,
+                approval_listen,
+                approval_url,
             },
             rate_limits: RateLimits {
                 login_per_minute: parse_or(&get, "RATE_LIMIT_LOGIN_PER_MIN", 10, &mut errors),
@@ -451,6 +470,8 @@ impl Config {
                 exception_sla_hours: get("EXCEPTION_SLA_HOURS").unwrap_or_default(),
                 routing_interval: secs(&get, "EXCEPTION_ROUTING_INTERVAL_SECS", 30, &mut errors),
             },
+            approval,
+            outbox_poll: Duration::from_millis(parse_or(&get, "OUTBOX_POLL_MS", 500, &mut errors)),
         };
         if errors.is_empty() {
             Ok(config)
@@ -545,7 +566,7 @@ fn check_data_key(key: &str, prod: bool, errors: &mut Vec<ConfigError>) {
     }
 }
 
-fn check_strong(var: &'static str, value: &str, errors: &mut Vec<ConfigError>) {
+pub(crate) fn check_strong(var: &'static str, value: &str, errors: &mut Vec<ConfigError>) {
     let lowered = value.to_ascii_lowercase();
     if KNOWN_DEFAULTS.iter().any(|d| lowered == *d) || lowered.contains("not-for-production") {
         errors.push(ConfigError::Weak {

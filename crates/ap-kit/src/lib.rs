@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod grpc;
 pub mod outbox;
 pub mod request_id;

@@ -242,3 +242,20 @@ impl OutboxRelay {
         }
     }
 }
+
+/// The sending service of an event delivered to an `EventSink`: its service token must verify
+/// and name one of `allowed`. Anything else is `Unauthenticated`, with the reason logged.
+pub fn verify_sender(
+    tokens: &ServiceTokens,
+    metadata: &tonic::metadata::MetadataMap,
+    allowed: &[&str],
+) -> Result<String, tonic::Status> {
+    let token = metadata
+        .get(SERVICE_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| tonic::Status::unauthenticated("Not authenticated."))?;
+    tokens.verify(token, allowed).map_err(|e| {
+        tracing::info!(reason = %e, "event refused: service token");
+        tonic::Status::unauthenticated("Not authenticated.")
+    })
+}

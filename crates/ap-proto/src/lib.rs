@@ -29,3 +29,9 @@ pub mod payment {
         tonic::include_proto!("ap.payment.v1");
     }
 }
+
+pub mod approval {
+    pub mod v1 {
+        tonic::include_proto!("ap.approval.v1");
+    }
+}

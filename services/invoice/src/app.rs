@@ -1,6 +1,7 @@
 //! Use-cases of the invoice service: authorization, transactions, audit, cross-checks. The
 //! gRPC layer converts and calls these.
 
+pub mod approvals;
 pub mod directory;
 pub mod exceptions;
 pub mod extraction;

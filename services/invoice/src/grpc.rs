@@ -774,3 +774,39 @@ impl InvoiceService for InvoiceGrpc {
         }))
     }
 }
+
+/// Receives the approval service's outbox events (service token "approval" only).
+pub struct InvoiceSink {
+    app: InvoiceApp,
+}
+
+impl InvoiceSink {
+    pub fn new(app: InvoiceApp) -> Self {
+        Self { app }
+    }
+}
+
+#[tonic::async_trait]
+impl ap_proto::common::v1::event_sink_server::EventSink for InvoiceSink {
+    async fn deliver(
+        &self,
+        req: Request<ap_proto::common::v1::Event>,
+    ) -> Result<Response<ap_proto::common::v1::EventAck>, Status> {
+        let name = ap_kit::outbox::verify_sender(
+            self.app.service_tokens(),
+            req.metadata(),
+            &["approval"],
+        )?;
+        let caller = Caller {
+            identity: Identity::Service(name),
+            ctx: RequestContext::from_metadata(req.metadata()),
+        };
+        let fresh = self
+            .app
+            .handle_approval_event(&caller, req.get_ref())
+            .await?;
+        Ok(Response::new(ap_proto::common::v1::EventAck {
+            duplicate: !fresh,
+        }))
+    }
+}

@@ -86,6 +86,7 @@ pub struct Application {
     app: InvoiceApp,
     workers: app::extraction::WorkerConfig,
     routing_every: Duration,
+    relay: ap_kit::outbox::OutboxRelay,
 }
 
 /// The worker settings of a configuration.
@@ -114,6 +115,25 @@ impl Application {
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_MESSAGE),
         );
+        server.add_service(
+            ap_proto::common::v1::event_sink_server::EventSinkServer::new(grpc::InvoiceSink::new(
+                app.clone(),
+            )),
+        );
+        // Approval requests and withdrawals go to the approval service's inbox.
+        let relay = ap_kit::outbox::OutboxRelay::new(
+            pool.clone(),
+            "invoice",
+            ServiceTokens::new(&config.service_token_secret)?,
+            ap_kit::outbox::RelayPolicy {
+                poll_interval: config.outbox_poll,
+                ..ap_kit::outbox::RelayPolicy::default()
+            },
+        )
+        .with_sink(
+            app::matching::APPROVAL_DESTINATION,
+            ap_kit::grpc::channel(&config.services.approval_url, config.grpc_request_timeout)?,
+        );
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
             listener,
@@ -123,6 +143,7 @@ impl Application {
             app,
             workers: worker_config(config),
             routing_every: config.matching.routing_interval,
+            relay,
         })
     }
 
@@ -148,6 +169,17 @@ impl Application {
             let stop = stop.clone();
             tokio::spawn(async move { app.run_router(every, stop).await })
         };
+        let relay = {
+            let mut stop = stop.clone();
+            let relay = self.relay;
+            tokio::spawn(async move {
+                relay
+                    .run(async move {
+                        let _ = stop.wait_for(|s| *s).await;
+                    })
+                    .await;
+            })
+        };
         let workers = (self.workers.workers > 0).then(|| {
             let app = self.app.clone();
             let config = self.workers;
@@ -164,6 +196,7 @@ impl Application {
             )
             .await;
         router.abort();
+        let _ = tokio::time::timeout(Duration::from_secs(10), relay).await;
         if let Some(workers) = workers {
             // In-flight jobs finish their transaction; an interrupted one is reclaimed later.
             let _ = tokio::time::timeout(Duration::from_secs(10), workers).await;

@@ -156,10 +156,16 @@ impl AuthApp {
 
     /// Active users of `role` for another service's routing (the caller was authenticated by
     /// its service token). Bounded: routing never needs more than the first 1,000.
+    /// Active users of `role`, or of every role when `role` is empty.
     pub async fn active_users(&self, role: &str) -> Result<Vec<UserView>, AppError> {
-        parse_role(role)?;
+        let role = if role.is_empty() {
+            None
+        } else {
+            parse_role(role)?;
+            Some(role)
+        };
         let mut conn = self.conn().await?;
-        let rows = store::list_users(&mut conn, None, 1000, Some(role), Some(true)).await?;
+        let rows = store::list_users(&mut conn, None, 1000, role, Some(true)).await?;
         Ok(rows.into_iter().map(UserView::from).collect())
     }
 

@@ -454,6 +454,12 @@ impl InvoiceApp {
             .after(json!({"status": to.as_str(), "event": event.as_str(), "reason": reason})),
         )
         .await?;
+        // Leaving approval other than by the approval service's own decision: its round ends.
+        let by_approval =
+            matches!(&caller.identity, super::Identity::Service(s) if s == "approval");
+        if from == InvoiceStatus::PendingApproval && !by_approval {
+            super::approvals::withdraw_approval(conn, row.id, event.as_str()).await?;
+        }
         Ok(updated)
     }
 

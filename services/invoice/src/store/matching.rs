@@ -565,3 +565,20 @@ pub async fn outcome_counts(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Out
     .load(conn)
     .await
 }
+
+#[derive(QueryableByName)]
+struct RunCount {
+    #[diesel(sql_type = Integer)]
+    runs: i32,
+}
+
+/// How many match runs the invoice has had (0 when never matched).
+pub async fn match_run_of(conn: &mut AsyncPgConnection, invoice_id: Uuid) -> QueryResult<i32> {
+    let row: Option<RunCount> =
+        diesel::sql_query("SELECT runs FROM match_results WHERE invoice_id = $1")
+            .bind::<SqlUuid, _>(invoice_id)
+            .get_result(conn)
+            .await
+            .optional()?;
+    Ok(row.map_or(0, |r| r.runs))
+}
