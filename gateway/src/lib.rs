@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use ap_kit::Config;
 use ap_kit::token::TokenVerifier;
+use ap_proto::approval::v1::approval_service_client::ApprovalServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
@@ -56,6 +57,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         ap_kit::grpc::channel(&config.services.invoice_url, config.grpc_request_timeout)?;
     let payment_channel =
         ap_kit::grpc::channel(&config.services.payment_url, config.grpc_request_timeout)?;
+    let approval_channel =
+        ap_kit::grpc::channel(&config.services.approval_url, config.grpc_request_timeout)?;
     // Record metrics from the first request on.
     health::prometheus();
     Ok(AppState {
@@ -66,6 +69,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         // Bank files of large runs come back in one message.
         payment: PaymentServiceClient::new(intercepted(payment_channel.clone()))
             .max_decoding_message_size(64 * 1024 * 1024),
+        approval: ApprovalServiceClient::new(intercepted(approval_channel.clone())),
         verifier: TokenVerifier::from_pem(public)?,
         backends: vec![
             Backend {
@@ -82,6 +86,11 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
                 name: "payment",
                 grpc_service: "ap.payment.v1.PaymentService",
                 channel: payment_channel,
+            },
+            Backend {
+                name: "approval",
+                grpc_service: "ap.approval.v1.ApprovalService",
+                channel: approval_channel,
             },
         ],
         login_limiter: rate_limit::Limiter::per_minute(
@@ -215,6 +224,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
             get(routes::exceptions::comments).post(routes::exceptions::add_comment),
         )
         .merge(payment_routes())
+        .merge(approval_routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)
@@ -235,6 +245,35 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         );
     }
     router.with_state(state.clone())
+}
+
+/// `/approvals*`, `/approval-matrix*`, delegations, notifications and the held mail.
+fn approval_routes() -> Router<AppState> {
+    use routes::approvals as a;
+    Router::new()
+        .route("/approvals", get(a::list))
+        .route("/approvals/{id}", get(a::get))
+        .route("/approvals/{id}/approve", post(a::approve))
+        .route("/approvals/{id}/reject", post(a::reject))
+        .route("/approvals/{id}/reassign", post(a::reassign))
+        .route(
+            "/approvals/email/{token}",
+            get(a::email_page).post(a::email_decide),
+        )
+        .route("/approval-matrix", get(a::list_matrix).post(a::create_rule))
+        .route(
+            "/approval-matrix/{id}",
+            get(a::get_rule).put(a::update_rule).delete(a::delete_rule),
+        )
+        .route(
+            "/users/{id}/delegation",
+            get(a::get_delegation)
+                .put(a::set_delegation)
+                .delete(a::end_delegation),
+        )
+        .route("/notifications", get(a::notifications))
+        .route("/notifications/{id}/read", post(a::read_notification))
+        .route("/admin/mail-outbox", get(a::mail_outbox))
 }
 
 /// `POST /invoices/{id}/payment`, `/payments*` and `/payment-runs*`.

@@ -28,9 +28,17 @@ use crate::{health, routes};
         routes::payments::create_run, routes::payments::list_runs, routes::payments::get_run,
         routes::payments::approve_run, routes::payments::execute_run, routes::payments::cancel_run,
         routes::payments::run_file,
+        routes::approvals::list, routes::approvals::get, routes::approvals::approve,
+        routes::approvals::reject, routes::approvals::reassign, routes::approvals::email_page,
+        routes::approvals::email_decide, routes::approvals::list_matrix,
+        routes::approvals::create_rule, routes::approvals::get_rule, routes::approvals::update_rule,
+        routes::approvals::delete_rule, routes::approvals::get_delegation,
+        routes::approvals::set_delegation, routes::approvals::end_delegation,
+        routes::approvals::notifications, routes::approvals::read_notification,
+        routes::approvals::mail_outbox,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

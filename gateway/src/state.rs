@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use ap_kit::token::TokenVerifier;
+use ap_proto::approval::v1::approval_service_client::ApprovalServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub auth: AuthServiceClient<Intercepted>,
     pub invoice: InvoiceServiceClient<Intercepted>,
     pub payment: PaymentServiceClient<Intercepted>,
+    pub approval: ApprovalServiceClient<Intercepted>,
     pub verifier: TokenVerifier,
     pub backends: Vec<Backend>,
     pub login_limiter: Limiter,

@@ -349,10 +349,12 @@ pub async fn get(
     let i = state
         .invoice
         .clone()
-        .get_invoice(authed.forward.request(pb::IdRequest { id }))
+        .get_invoice(authed.forward.request(pb::IdRequest { id: id.clone() }))
         .await?
         .into_inner();
-    Ok(Json(InvoiceOut::detail(i)))
+    let mut out = InvoiceOut::detail(i);
+    out.approval_tasks = Some(super::approvals::invoice_tasks(&state, &authed, &id).await);
+    Ok(Json(out))
 }
 
 /// The original file, streamed with its content type.
@@ -424,6 +426,34 @@ pub struct AuditOut {
     pub items: Vec<AuditEntryOut>,
 }
 
+/// One service's `AuditEntry` (every service's contract has the same fields) as the timeline
+/// shows it.
+macro_rules! audit_entry_out {
+    ($e:expr) => {{
+        let e = $e;
+        let json = |s: String| -> Option<serde_json::Value> {
+            if s.is_empty() {
+                None
+            } else {
+                serde_json::from_str(&s).ok()
+            }
+        };
+        $crate::routes::invoices::AuditEntryOut {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            service: e.service,
+            actor: e.actor,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: $crate::routes::input::opt(e.entity_id),
+            before: json(e.before_json),
+            after: json(e.after_json),
+            request_id: $crate::routes::input::opt(e.request_id),
+        }
+    }};
+}
+pub(crate) use audit_entry_out;
+
 /// The invoice's audit timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/audit", tag = "invoices",
     responses((status = 200, body = AuditOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
@@ -440,30 +470,9 @@ pub async fn audit(
         .get_invoice_audit(authed.forward.request(pb::IdRequest { id: id.clone() }))
         .await?
         .into_inner();
-    let json = |s: String| {
-        if s.is_empty() {
-            None
-        } else {
-            serde_json::from_str(&s).ok()
-        }
-    };
-    let mut items: Vec<AuditEntryOut> = t
-        .items
-        .into_iter()
-        .map(|e| AuditEntryOut {
-            id: e.id,
-            occurred_at: e.occurred_at,
-            service: e.service,
-            actor: e.actor,
-            action: e.action,
-            entity_type: e.entity_type,
-            entity_id: opt(e.entity_id),
-            before: json(e.before_json),
-            after: json(e.after_json),
-            request_id: opt(e.request_id),
-        })
-        .collect();
+    let mut items: Vec<AuditEntryOut> = t.items.into_iter().map(|e| audit_entry_out!(e)).collect();
     items.extend(super::payments::invoice_audit_entries(&state, &authed, &id).await);
+    items.extend(super::approvals::invoice_audit_entries(&state, &authed, &id).await);
     items.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at));
     Ok(Json(AuditOut { items }))
 }

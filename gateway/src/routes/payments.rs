@@ -626,13 +626,6 @@ pub async fn invoice_audit_entries(
     authed: &Authed,
     id: &str,
 ) -> Vec<AuditEntryOut> {
-    let json = |s: String| {
-        if s.is_empty() {
-            None
-        } else {
-            serde_json::from_str(&s).ok()
-        }
-    };
     match state
         .payment
         .clone()
@@ -643,18 +636,7 @@ pub async fn invoice_audit_entries(
             .into_inner()
             .items
             .into_iter()
-            .map(|e| AuditEntryOut {
-                id: e.id,
-                occurred_at: e.occurred_at,
-                service: e.service,
-                actor: e.actor,
-                action: e.action,
-                entity_type: e.entity_type,
-                entity_id: opt(e.entity_id),
-                before: json(e.before_json),
-                after: json(e.after_json),
-                request_id: opt(e.request_id),
-            })
+            .map(|e| super::invoices::audit_entry_out!(e))
             .collect(),
         Err(e) => {
             tracing::warn!(grpc.code = ?e.code(), "payment audit entries unavailable");

@@ -7,28 +7,7 @@ use std::time::Duration;
 use ap_types::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error};
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut req = app.http.request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.expect("request")
-}
-
-async fn ok_json(resp: reqwest::Response, status: u16) -> Value {
-    let got = resp.status().as_u16();
-    let body: Value = resp.json().await.expect("json");
-    assert_eq!(got, status, "{body}");
-    body
-}
+use crate::helpers::{TestApp, assert_error, call, ok_json};
 
 /// A vendor that needs POs, and an invoice of it without one, as extraction leaves it.
 async fn vendor(app: &TestApp, token: &str) -> String {

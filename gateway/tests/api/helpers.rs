@@ -38,7 +38,8 @@ pub async fn test_db() -> TestDb {
     TestDb::new("gateway", |url| async move {
         ap_auth::migrate(&url).await?;
         ap_invoice::migrate(&url).await?;
-        ap_payment::migrate(&url).await
+        ap_payment::migrate(&url).await?;
+        ap_approval::migrate(&url).await
     })
     .await
 }
@@ -53,6 +54,7 @@ pub fn test_config(db: &TestDb, extra: &[(&str, &str)]) -> (Config, SecretString
         ("JWT_PUBLIC_KEY".into(), public),
         ("RATE_LIMIT_GENERAL_PER_MIN".into(), "100000".into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "8".into()),
+        ("OUTBOX_POLL_MS".into(), "50".into()),
         (
             "DATA_ENCRYPTION_KEY".into(),
             ap_invoice::crypto::DataCipher::generate_key()
@@ -105,6 +107,12 @@ impl TestApp {
             .with_health_interval(Duration::from_millis(200));
         config.services.auth_url = format!("http://{}", auth.local_addr());
         tokio::spawn(auth.run_until(stop(rx.clone())));
+        // Invoice and approval call each other: the approval listener is bound first.
+        let approval_listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind approval");
+        config.services.approval_url =
+            format!("http://{}", approval_listener.local_addr().expect("addr"));
         let invoice =
             ap_invoice::Application::build(&config, SocketAddr::from(([127, 0, 0, 1], 0)))
                 .await
@@ -119,6 +127,11 @@ impl TestApp {
                 .with_health_interval(Duration::from_millis(200));
         config.services.payment_url = format!("http://{}", payment.local_addr());
         tokio::spawn(payment.run_until(stop(rx.clone())));
+        let approval = ap_approval::Application::build_on(&config, approval_listener)
+            .await
+            .expect("approval service")
+            .with_health_interval(Duration::from_millis(200));
+        tokio::spawn(approval.run_until(stop(rx.clone())));
 
         let state = ap_gateway::build_state(&config).expect("gateway state");
         let mut routes = ap_gateway::routes(&state, config.api_docs_enabled);
@@ -264,5 +277,28 @@ pub async fn assert_error(resp: reqwest::Response, status: u16, detail: &str) ->
     assert_eq!(body["detail"], detail, "{body}");
     assert!(body["code"].is_string(), "{body}");
     assert_eq!(body["request_id"], rid.as_str(), "{body}");
+    body
+}
+
+/// One JSON request with a bearer token.
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut req = app.http.request(method, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send().await.expect("request")
+}
+
+/// The JSON body, after asserting the status.
+pub async fn ok_json(resp: reqwest::Response, status: u16) -> Value {
+    let got = resp.status().as_u16();
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(got, status, "{body}");
     body
 }

@@ -1,0 +1,856 @@
+//! Approvals over the approval service: the inbox and decisions (`/approvals*`), the email
+//! confirmation pages (`/approvals/email/{token}`, public: the token is the credential), the
+//! matrix (`/approval-matrix*`), delegations, notifications and the held mail outbox.
+
+use ap_proto::approval::v1 as pb;
+use ap_types::Role;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::input::{opt, path_id};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Authed, Forward};
+use crate::state::AppState;
+
+pub const DECIDERS: &[Role] = &[Role::Approver, Role::Admin];
+pub const ADMIN: &[Role] = &[Role::Admin];
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UserRefOut {
+    pub id: String,
+    pub email: String,
+}
+
+fn user(u: Option<pb::UserRef>) -> Option<UserRefOut> {
+    u.filter(|u| !u.id.is_empty()).map(|u| UserRefOut {
+        id: u.id,
+        email: u.email,
+    })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TaskOut {
+    pub id: String,
+    pub invoice_id: String,
+    pub invoice_number: Option<String>,
+    pub vendor_name: Option<String>,
+    pub currency: Option<String>,
+    /// Decimal string.
+    pub amount: String,
+    pub level: i32,
+    pub levels: i32,
+    /// `pending`, `approved`, `rejected` or `cancelled`.
+    pub status: String,
+    pub assignee: Option<UserRefOut>,
+    pub due_at: String,
+    pub created_at: String,
+    /// True when the caller sees this task as the delegate of its assignee.
+    pub delegated: bool,
+    pub decided_by: Option<UserRefOut>,
+    pub decided_at: Option<String>,
+    /// `web` or `email`.
+    pub channel: Option<String>,
+    pub notes: Option<String>,
+    pub escalated_at: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub invoice_due_date: Option<String>,
+}
+
+impl From<pb::Task> for TaskOut {
+    fn from(t: pb::Task) -> Self {
+        Self {
+            id: t.id,
+            invoice_id: t.invoice_id,
+            invoice_number: opt(t.invoice_number),
+            vendor_name: opt(t.vendor_name),
+            currency: opt(t.currency),
+            amount: t.amount,
+            level: t.level,
+            levels: t.levels,
+            status: t.status,
+            assignee: user(t.assignee),
+            due_at: t.due_at,
+            created_at: t.created_at,
+            delegated: t.delegated,
+            decided_by: user(t.decided_by),
+            decided_at: opt(t.decided_at),
+            channel: opt(t.channel),
+            notes: opt(t.notes),
+            escalated_at: opt(t.escalated_at),
+            cancel_reason: opt(t.cancel_reason),
+            invoice_due_date: opt(t.invoice_due_date),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TasksOut {
+    pub items: Vec<TaskOut>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TasksQuery {
+    /// `pending` (default: the caller's and delegated open tasks), `decided` (the caller's
+    /// history) or `all_open` (ADMIN: every open task).
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// The caller's approval tasks.
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals", params(TasksQuery),
+    responses((status = 200, body = TasksOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<TasksQuery>,
+) -> Result<Json<TasksOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let r = state
+        .approval
+        .clone()
+        .list_tasks(authed.forward.request(pb::ListTasksRequest {
+            status: q.status.unwrap_or_default(),
+            limit: q.limit.unwrap_or(0),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(TasksOut {
+        items: r.items.into_iter().map(TaskOut::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals",
+    responses((status = 200, body = TaskOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<TaskOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let id = path_id(&id, "Approval task")?;
+    let t = state
+        .approval
+        .clone()
+        .get_task(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(t.into()))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveIn {
+    pub notes: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectIn {
+    pub reason: Option<String>,
+}
+
+/// Approves the caller's (or a delegated) task.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals", request_body = ApproveIn,
+    responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn approve(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    body: Option<Json<ApproveIn>>,
+) -> Result<Json<TaskOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let task_id = path_id(&id, "Approval task")?;
+    let text = body.and_then(|b| b.0.notes).unwrap_or_default();
+    let t = state
+        .approval
+        .clone()
+        .approve(
+            authed
+                .forward
+                .request(pb::DecisionRequest { task_id, text }),
+        )
+        .await?
+        .into_inner();
+    Ok(Json(t.into()))
+}
+
+/// Rejects the caller's (or a delegated) task; a reason is required.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", tag = "approvals", request_body = RejectIn,
+    responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reject(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    body: Option<Json<RejectIn>>,
+) -> Result<Json<TaskOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let task_id = path_id(&id, "Approval task")?;
+    let text = body.and_then(|b| b.0.reason).unwrap_or_default();
+    let t = state
+        .approval
+        .clone()
+        .reject(
+            authed
+                .forward
+                .request(pb::DecisionRequest { task_id, text }),
+        )
+        .await?
+        .into_inner();
+    Ok(Json(t.into()))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignIn {
+    pub assignee_id: String,
+    pub reason: Option<String>,
+}
+
+/// ADMIN: gives an open task to another active APPROVER or ADMIN.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reassign", tag = "approvals", request_body = ReassignIn,
+    responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn reassign(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<ReassignIn>,
+) -> Result<Json<TaskOut>, ApiError> {
+    authed.require(ADMIN)?;
+    let task_id = path_id(&id, "Approval task")?;
+    let t = state
+        .approval
+        .clone()
+        .reassign(authed.forward.request(pb::ReassignRequest {
+            task_id,
+            assignee_id: b.assignee_id,
+            reason: b.reason.unwrap_or_default(),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(t.into()))
+}
+
+// ---- email confirmation pages ------------------------------------------------------------
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page that is never cached, indexed or leaks its URL (which holds the token) onwards.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">\
+         <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2933}}\
+         .box{{border:1px solid #cbd2d9;border-radius:8px;padding:1.25rem}}dt{{font-weight:600}}dd{{margin:0 0 .5rem}}\
+         textarea{{width:100%;min-height:5rem}}button{{font-size:1rem;padding:.5rem 1.25rem;margin-top:.75rem}}</style></head>\
+         <body><h1>{t}</h1>{body}</body></html>",
+        t = escape(title)
+    );
+    let mut resp = (status, Html(html)).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    resp
+}
+
+fn problem_page(problem: &str) -> Response {
+    page(
+        StatusCode::OK,
+        "This link cannot be used",
+        &format!(
+            "<div class=\"box\"><p>{}</p><p>Nothing was decided.</p></div>",
+            escape(problem)
+        ),
+    )
+}
+
+/// The confirmation page of an email link: shows what would be decided and changes nothing,
+/// so a mail scanner or prefetcher opening it has no effect.
+#[utoipa::path(get, path = "/api/v1/approvals/email/{token}", tag = "approvals",
+    responses((status = 200, description = "HTML confirmation page, or a page saying why the link cannot be used")))]
+pub async fn email_page(
+    State(state): State<AppState>,
+    forward: Forward,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let p = state
+        .approval
+        .clone()
+        .preview_email_decision(forward.request(pb::EmailTokenRequest { token }))
+        .await?
+        .into_inner();
+    if !p.valid {
+        return Ok(problem_page(&p.problem));
+    }
+    let reject = p.action == "reject";
+    let (verb, button) = if reject {
+        ("Reject", "Confirm rejection")
+    } else {
+        ("Approve", "Confirm approval")
+    };
+    let field = if reject {
+        "<label for=\"text\">Reason (required)</label><textarea id=\"text\" name=\"text\" required maxlength=\"2000\"></textarea>"
+    } else {
+        "<label for=\"text\">Notes (optional)</label><textarea id=\"text\" name=\"text\" maxlength=\"2000\"></textarea>"
+    };
+    let body = format!(
+        "<div class=\"box\"><dl><dt>Invoice</dt><dd>{num}</dd><dt>Vendor</dt><dd>{vendor}</dd>\
+         <dt>Amount</dt><dd>{amount} {cur}</dd><dt>Level</dt><dd>{level}</dd><dt>Approver</dt><dd>{who}</dd></dl>\
+         <form method=\"post\">{field}<br><button type=\"submit\">{button}</button></form>\
+         <p><small>Nothing is decided until you confirm. This link works once and expires at {exp}.</small></p></div>",
+        num = escape(&p.invoice_number),
+        vendor = escape(&p.vendor_name),
+        amount = escape(&p.amount),
+        cur = escape(&p.currency),
+        level = p.level,
+        who = escape(&p.assignee_email),
+        exp = escape(&p.expires_at),
+    );
+    Ok(page(
+        StatusCode::OK,
+        &format!("{verb} invoice {}", p.invoice_number),
+        &body,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct EmailForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// The POST from the confirmation page: decides once, as the task's assignee, recording the
+/// channel, client address and user agent.
+#[utoipa::path(post, path = "/api/v1/approvals/email/{token}", tag = "approvals",
+    responses((status = 200, description = "HTML page: decided, or why not")))]
+pub async fn email_decide(
+    State(state): State<AppState>,
+    forward: Forward,
+    Path(token): Path<String>,
+    body: String,
+) -> Result<Response, ApiError> {
+    let form: EmailForm = serde_urlencoded::from_str(&body).unwrap_or_default();
+    let o = state
+        .approval
+        .clone()
+        .decide_by_email(forward.request(pb::EmailDecisionRequest {
+            token,
+            text: form.text,
+        }))
+        .await?
+        .into_inner();
+    if !o.decided {
+        let status = if o.problem.is_empty() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return Ok(page(
+            status,
+            "Not recorded",
+            &format!(
+                "<div class=\"box\"><p>{}</p><p>Nothing was decided.</p></div>",
+                escape(&o.problem)
+            ),
+        ));
+    }
+    let done = if o.action == "reject" {
+        "rejected"
+    } else {
+        "approved"
+    };
+    Ok(page(
+        StatusCode::OK,
+        "Decision recorded",
+        &format!(
+            "<div class=\"box\"><p>You {done} invoice {}.</p><p>You can close this page.</p></div>",
+            escape(&o.invoice_number)
+        ),
+    ))
+}
+
+// ---- matrix ----------------------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LevelIo {
+    /// A role (`APPROVER`, `AP_ANALYST`, `ADMIN`), or absent when `user_id` names a person.
+    pub role: Option<String>,
+    pub user_id: Option<String>,
+    /// Distinct approvers this level needs (1–5).
+    pub approvers_required: Option<i32>,
+    /// Position (1-based; output only, input order decides).
+    #[serde(default)]
+    pub level: Option<i32>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixRuleIn {
+    pub name: String,
+    /// The band is `amount_over < total <= amount_up_to`; absent is unbounded.
+    pub amount_over: Option<super::input::DecimalText>,
+    pub amount_up_to: Option<super::input::DecimalText>,
+    pub department: Option<String>,
+    pub vendor_category: Option<String>,
+    pub levels: Vec<LevelIo>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MatrixRuleOut {
+    pub id: String,
+    pub name: String,
+    pub amount_over: Option<String>,
+    pub amount_up_to: Option<String>,
+    pub department: Option<String>,
+    pub vendor_category: Option<String>,
+    pub levels: Vec<LevelIo>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<pb::MatrixRule> for MatrixRuleOut {
+    fn from(r: pb::MatrixRule) -> Self {
+        Self {
+            id: r.id,
+            name: r.name,
+            amount_over: opt(r.amount_over),
+            amount_up_to: opt(r.amount_up_to),
+            department: opt(r.department),
+            vendor_category: opt(r.vendor_category),
+            levels: r
+                .levels
+                .into_iter()
+                .map(|l| LevelIo {
+                    role: opt(l.role),
+                    user_id: opt(l.user_id),
+                    approvers_required: Some(l.approvers_required),
+                    level: Some(l.level),
+                })
+                .collect(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+fn rule_input(id: String, b: MatrixRuleIn) -> pb::MatrixRuleInput {
+    pb::MatrixRuleInput {
+        id,
+        name: b.name,
+        amount_over: b.amount_over.map(|d| d.0).unwrap_or_default(),
+        amount_up_to: b.amount_up_to.map(|d| d.0).unwrap_or_default(),
+        department: b.department.unwrap_or_default(),
+        vendor_category: b.vendor_category.unwrap_or_default(),
+        levels: b
+            .levels
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| pb::MatrixLevel {
+                level: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                role: l.role.unwrap_or_default(),
+                user_id: l.user_id.unwrap_or_default(),
+                approvers_required: l.approvers_required.unwrap_or(1),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MatrixOut {
+    pub items: Vec<MatrixRuleOut>,
+}
+
+#[utoipa::path(get, path = "/api/v1/approval-matrix", tag = "approvals",
+    responses((status = 200, body = MatrixOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_matrix(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<MatrixOut>, ApiError> {
+    authed.require(ADMIN)?;
+    let r = state
+        .approval
+        .clone()
+        .list_matrix(authed.forward.request(pb::Empty {}))
+        .await?
+        .into_inner();
+    Ok(Json(MatrixOut {
+        items: r.items.into_iter().map(MatrixRuleOut::from).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/approval-matrix", tag = "approvals", request_body = MatrixRuleIn,
+    responses((status = 201, body = MatrixRuleOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn create_rule(
+    State(state): State<AppState>,
+    authed: Authed,
+    Json(b): Json<MatrixRuleIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    authed.require(ADMIN)?;
+    let r = state
+        .approval
+        .clone()
+        .create_matrix_rule(authed.forward.request(rule_input(String::new(), b)))
+        .await?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(MatrixRuleOut::from(r))))
+}
+
+#[utoipa::path(get, path = "/api/v1/approval-matrix/{id}", tag = "approvals",
+    responses((status = 200, body = MatrixRuleOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_rule(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<MatrixRuleOut>, ApiError> {
+    authed.require(ADMIN)?;
+    let id = path_id(&id, "Matrix rule")?;
+    let r = state
+        .approval
+        .clone()
+        .get_matrix_rule(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(r.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/approval-matrix/{id}", tag = "approvals", request_body = MatrixRuleIn,
+    responses((status = 200, body = MatrixRuleOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn update_rule(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<MatrixRuleIn>,
+) -> Result<Json<MatrixRuleOut>, ApiError> {
+    authed.require(ADMIN)?;
+    let id = path_id(&id, "Matrix rule")?;
+    let r = state
+        .approval
+        .clone()
+        .update_matrix_rule(authed.forward.request(rule_input(id, b)))
+        .await?
+        .into_inner();
+    Ok(Json(r.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/approval-matrix/{id}", tag = "approvals",
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    authed.require(ADMIN)?;
+    let id = path_id(&id, "Matrix rule")?;
+    state
+        .approval
+        .clone()
+        .delete_matrix_rule(authed.forward.request(pb::IdRequest { id }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- delegation, notifications, held mail ------------------------------------------------
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DelegationIn {
+    pub delegate_id: String,
+    /// RFC 3339 instant or `YYYY-MM-DD`; now when absent.
+    pub starts_at: Option<String>,
+    /// RFC 3339 instant or `YYYY-MM-DD` (through the end of that day).
+    pub ends_at: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DelegationOut {
+    pub user_id: String,
+    pub delegate: Option<UserRefOut>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub active: bool,
+    pub reason: Option<String>,
+}
+
+impl From<pb::Delegation> for DelegationOut {
+    fn from(d: pb::Delegation) -> Self {
+        Self {
+            user_id: d.user_id,
+            delegate: user(d.delegate),
+            starts_at: d.starts_at,
+            ends_at: d.ends_at,
+            active: d.active,
+            reason: opt(d.reason),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/delegation", tag = "approvals",
+    responses((status = 200, body = DelegationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_delegation(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<DelegationOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let id = path_id(&id, "User")?;
+    let d = state
+        .approval
+        .clone()
+        .get_delegation(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(d.into()))
+}
+
+/// Self (APPROVER) or ADMIN: the user's tasks may be decided by the delegate in the range.
+#[utoipa::path(put, path = "/api/v1/users/{id}/delegation", tag = "approvals", request_body = DelegationIn,
+    responses((status = 200, body = DelegationOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_delegation(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<DelegationIn>,
+) -> Result<Json<DelegationOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let user_id = path_id(&id, "User")?;
+    let d = state
+        .approval
+        .clone()
+        .set_delegation(authed.forward.request(pb::SetDelegationRequest {
+            user_id,
+            delegate_id: b.delegate_id,
+            starts_at: b.starts_at.unwrap_or_default(),
+            ends_at: b.ends_at,
+            reason: b.reason.unwrap_or_default(),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(d.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/delegation", tag = "approvals",
+    responses((status = 200, body = DelegationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn end_delegation(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<DelegationOut>, ApiError> {
+    authed.require(DECIDERS)?;
+    let id = path_id(&id, "User")?;
+    let d = state
+        .approval
+        .clone()
+        .end_delegation(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(d.into()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NotificationOut {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub invoice_id: Option<String>,
+    pub task_id: Option<String>,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+impl From<pb::Notification> for NotificationOut {
+    fn from(n: pb::Notification) -> Self {
+        Self {
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            body: n.body,
+            invoice_id: opt(n.invoice_id),
+            task_id: opt(n.task_id),
+            created_at: n.created_at,
+            read_at: opt(n.read_at),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NotificationsOut {
+    pub items: Vec<NotificationOut>,
+    pub unread: i64,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct NotificationsQuery {
+    pub unread: Option<bool>,
+    pub limit: Option<u32>,
+}
+
+/// The caller's own notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "approvals", params(NotificationsQuery),
+    responses((status = 200, body = NotificationsOut), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<NotificationsQuery>,
+) -> Result<Json<NotificationsOut>, ApiError> {
+    let r = state
+        .approval
+        .clone()
+        .list_notifications(authed.forward.request(pb::ListNotificationsRequest {
+            unread_only: q.unread.unwrap_or(false),
+            limit: q.limit.unwrap_or(0),
+        }))
+        .await?
+        .into_inner();
+    Ok(Json(NotificationsOut {
+        items: r.items.into_iter().map(NotificationOut::from).collect(),
+        unread: r.unread,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "approvals",
+    responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn read_notification(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<NotificationOut>, ApiError> {
+    let id = path_id(&id, "Notification")?;
+    let n = state
+        .approval
+        .clone()
+        .mark_notification_read(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(n.into()))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeldMailOut {
+    pub id: String,
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+    pub created_at: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeldMailListOut {
+    pub items: Vec<HeldMailOut>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LimitQuery {
+    pub limit: Option<u32>,
+}
+
+/// ADMIN: mail that was not sent because `MAIL_ENABLED` is off, newest first.
+#[utoipa::path(get, path = "/api/v1/admin/mail-outbox", tag = "approvals", params(LimitQuery),
+    responses((status = 200, body = HeldMailListOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn mail_outbox(
+    State(state): State<AppState>,
+    authed: Authed,
+    Query(q): Query<LimitQuery>,
+) -> Result<Response, ApiError> {
+    authed.require(ADMIN)?;
+    let r = state
+        .approval
+        .clone()
+        .list_held_mail(authed.forward.request(pb::ListHeldMailRequest {
+            limit: q.limit.unwrap_or(0),
+        }))
+        .await?
+        .into_inner();
+    let mut resp = Json(HeldMailListOut {
+        items: r
+            .items
+            .into_iter()
+            .map(|m| HeldMailOut {
+                id: m.id,
+                to: m.to,
+                subject: m.subject,
+                body_text: m.body_text,
+                created_at: m.created_at,
+            })
+            .collect(),
+    })
+    .into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// The tasks of one invoice for its detail (empty when the approval service is away).
+pub async fn invoice_tasks(state: &AppState, authed: &Authed, id: &str) -> Vec<serde_json::Value> {
+    match state.approval.clone().list_invoice_tasks(authed.forward.request(pb::IdRequest { id: id.to_owned() })).await {
+        Ok(r) => r
+            .into_inner()
+            .items
+            .into_iter()
+            .map(|t| {
+                serde_json::json!({
+                    "id": t.id, "level": t.level, "status": t.status, "due_at": t.due_at,
+                    "assignee": t.assignee.filter(|a| !a.id.is_empty()).map(|a| serde_json::json!({"id": a.id, "email": a.email})),
+                    "decided_by": t.decided_by.filter(|a| !a.id.is_empty()).map(|a| serde_json::json!({"id": a.id, "email": a.email})),
+                    "decided_at": opt(t.decided_at), "channel": opt(t.channel),
+                })
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(grpc.code = ?e.code(), "approval tasks unavailable");
+            Vec::new()
+        }
+    }
+}
+
+/// This service's audit rows about an invoice, for the merged timeline.
+pub async fn invoice_audit_entries(
+    state: &AppState,
+    authed: &Authed,
+    id: &str,
+) -> Vec<super::invoices::AuditEntryOut> {
+    match state
+        .approval
+        .clone()
+        .get_invoice_approval_audit(authed.forward.request(pb::IdRequest { id: id.to_owned() }))
+        .await
+    {
+        Ok(t) => t
+            .into_inner()
+            .items
+            .into_iter()
+            .map(|e| super::invoices::audit_entry_out!(e))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(grpc.code = ?e.code(), "approval audit entries unavailable");
+            Vec::new()
+        }
+    }
+}
