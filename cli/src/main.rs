@@ -3,6 +3,7 @@
 
 mod audit;
 mod demo;
+mod demo_approvals;
 mod demo_payments;
 mod eval;
 mod keys;
@@ -27,6 +28,7 @@ pub enum Target {
     Auth,
     Invoice,
     Payment,
+    Approval,
     Gateway,
     /// Every service plus the gateway in one process, still speaking gRPC on loopback.
     All,

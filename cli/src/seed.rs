@@ -55,6 +55,8 @@ pub async fn demo(config: &ap_kit::Config) -> anyhow::Result<()> {
         analyst: id("analyst@example.com").await?,
         clerk: id("clerk@example.com").await?,
     };
+    // The matrix first: invoices awaiting approval are routed by it once the services start.
+    crate::demo_approvals::seed(config, users.admin).await?;
     let pool = ap_kit::db::connect_pool(config.database_url(), ap_invoice::SCHEMA, 2)?;
     let invoices = ap_invoice::build_app(config, pool)?;
     crate::demo::seed(&invoices, &users).await?;

@@ -8,13 +8,19 @@ use tokio::sync::watch;
 use crate::Target;
 
 /// Every service schema, in migration order.
-pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA, ap_invoice::SCHEMA, ap_payment::SCHEMA];
+pub const SCHEMAS: &[&str] = &[
+    ap_auth::SCHEMA,
+    ap_invoice::SCHEMA,
+    ap_payment::SCHEMA,
+    ap_approval::SCHEMA,
+];
 
 pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     ap_kit::db::ensure_database(database_url).await?;
     ap_auth::migrate(database_url).await?;
     ap_invoice::migrate(database_url).await?;
     ap_payment::migrate(database_url).await?;
+    ap_approval::migrate(database_url).await?;
     Ok(())
 }
 
@@ -47,6 +53,7 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             Target::Auth => "auth",
             Target::Invoice => "invoice",
             Target::Payment => "payment",
+            Target::Approval => "approval",
             Target::Gateway => "gateway",
             Target::All => "ap",
         },
@@ -70,6 +77,12 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
                 ap_payment::Application::build(&config, config.services.payment_listen).await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
+        Target::Approval => {
+            ap_approval::migrate(config.database_url()).await?;
+            let app =
+                ap_approval::Application::build(&config, config.services.approval_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
         Target::Gateway => {
             let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
             gateway.run_until(ap_kit::shutdown::signal()).await
@@ -83,14 +96,18 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let auth = ap_auth::Application::build(&config, loopback).await?;
     config.services.auth_url = format!("http://{}", auth.local_addr());
+    // Invoice and approval call each other: the approval listener is bound first.
+    let approval_listener = tokio::net::TcpListener::bind(loopback).await?;
+    config.services.approval_url = format!("http://{}", approval_listener.local_addr()?);
     let invoice = ap_invoice::Application::build(&config, loopback).await?;
     config.services.invoice_url = format!("http://{}", invoice.local_addr());
     let payment = ap_payment::Application::build(&config, loopback).await?;
     config.services.payment_url = format!("http://{}", payment.local_addr());
+    let approval = ap_approval::Application::build_on(&config, approval_listener).await?;
     let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
     tracing::info!(
         gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
-        payment = %config.services.payment_url,
+        payment = %config.services.payment_url, approval = %config.services.approval_url,
         "all services started"
     );
 
@@ -102,6 +119,7 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     tasks.spawn(auth.run_until(stop(rx.clone())));
     tasks.spawn(invoice.run_until(stop(rx.clone())));
     tasks.spawn(payment.run_until(stop(rx.clone())));
+    tasks.spawn(approval.run_until(stop(rx.clone())));
     tasks.spawn(gateway.run_until(stop(rx.clone())));
     tokio::select! {
         () = ap_kit::shutdown::signal() => {}
