@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ap/auth/v1/auth.proto",
         "ap/invoice/v1/invoice.proto",
         "ap/payment/v1/payment.proto",
+        "ap/askai/v1/askai.proto",
     ];
     let fds = protox::compile(files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -29,3 +29,9 @@ pub mod payment {
         tonic::include_proto!("ap.payment.v1");
     }
 }
+
+pub mod askai {
+    pub mod v1 {
+        tonic::include_proto!("ap.askai.v1");
+    }
+}
