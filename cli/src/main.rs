@@ -27,6 +27,8 @@ pub enum Target {
     Auth,
     Invoice,
     Payment,
+    /// The Ask-AI service (question → guarded read-only SQL over the reporting views).
+    Askai,
     Gateway,
     /// Every service plus the gateway in one process, still speaking gRPC on loopback.
     All,

@@ -8,13 +8,20 @@ use tokio::sync::watch;
 use crate::Target;
 
 /// Every service schema, in migration order.
-pub const SCHEMAS: &[&str] = &[ap_auth::SCHEMA, ap_invoice::SCHEMA, ap_payment::SCHEMA];
+pub const SCHEMAS: &[&str] = &[
+    ap_auth::SCHEMA,
+    ap_invoice::SCHEMA,
+    ap_payment::SCHEMA,
+    ap_askai::SCHEMA,
+];
 
 pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     ap_kit::db::ensure_database(database_url).await?;
     ap_auth::migrate(database_url).await?;
     ap_invoice::migrate(database_url).await?;
     ap_payment::migrate(database_url).await?;
+    // Last: the askai migrations create the reporting views over the tables above.
+    ap_askai::migrate(database_url).await?;
     Ok(())
 }
 
@@ -47,6 +54,7 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             Target::Auth => "auth",
             Target::Invoice => "invoice",
             Target::Payment => "payment",
+            Target::Askai => "askai",
             Target::Gateway => "gateway",
             Target::All => "ap",
         },
@@ -70,6 +78,13 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
                 ap_payment::Application::build(&config, config.services.payment_listen).await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
+        Target::Askai => {
+            // Its reporting views read the invoice and payment tables: `apctl migrate` (the
+            // migrate Job) runs first; alone, this fails clearly if those tables are missing.
+            ap_askai::migrate(config.database_url()).await?;
+            let app = ap_askai::Application::build(&config, config.services.askai_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
         Target::Gateway => {
             let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
             gateway.run_until(ap_kit::shutdown::signal()).await
@@ -87,10 +102,12 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     config.services.invoice_url = format!("http://{}", invoice.local_addr());
     let payment = ap_payment::Application::build(&config, loopback).await?;
     config.services.payment_url = format!("http://{}", payment.local_addr());
+    let askai = ap_askai::Application::build(&config, loopback).await?;
+    config.services.askai_url = format!("http://{}", askai.local_addr());
     let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
     tracing::info!(
         gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
-        payment = %config.services.payment_url,
+        payment = %config.services.payment_url, askai = %config.services.askai_url,
         "all services started"
     );
 
@@ -102,6 +119,7 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     tasks.spawn(auth.run_until(stop(rx.clone())));
     tasks.spawn(invoice.run_until(stop(rx.clone())));
     tasks.spawn(payment.run_until(stop(rx.clone())));
+    tasks.spawn(askai.run_until(stop(rx.clone())));
     tasks.spawn(gateway.run_until(stop(rx.clone())));
     tokio::select! {
         () = ap_kit::shutdown::signal() => {}

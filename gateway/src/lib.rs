@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use ap_kit::Config;
 use ap_kit::token::TokenVerifier;
+use ap_proto::askai::v1::ask_ai_service_client::AskAiServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
@@ -56,6 +57,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         ap_kit::grpc::channel(&config.services.invoice_url, config.grpc_request_timeout)?;
     let payment_channel =
         ap_kit::grpc::channel(&config.services.payment_url, config.grpc_request_timeout)?;
+    let askai_channel =
+        ap_kit::grpc::channel(&config.services.askai_url, config.grpc_request_timeout)?;
     // Record metrics from the first request on.
     health::prometheus();
     Ok(AppState {
@@ -66,6 +69,9 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         // Bank files of large runs come back in one message.
         payment: PaymentServiceClient::new(intercepted(payment_channel.clone()))
             .max_decoding_message_size(64 * 1024 * 1024),
+        // Up to 1,000 rows of any width come back in one message.
+        askai: AskAiServiceClient::new(intercepted(askai_channel.clone()))
+            .max_decoding_message_size(32 * 1024 * 1024),
         verifier: TokenVerifier::from_pem(public)?,
         backends: vec![
             Backend {
@@ -83,6 +89,11 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
                 grpc_service: "ap.payment.v1.PaymentService",
                 channel: payment_channel,
             },
+            Backend {
+                name: "askai",
+                grpc_service: "ap.askai.v1.AskAiService",
+                channel: askai_channel,
+            },
         ],
         login_limiter: rate_limit::Limiter::per_minute(
             "login",
@@ -91,6 +102,10 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         upload_limiter: rate_limit::Limiter::per_minute(
             "upload",
             config.rate_limits.upload_per_minute,
+        ),
+        askai_limiter: rate_limit::Limiter::per_minute(
+            "askai",
+            config.rate_limits.askai_per_minute,
         ),
         upload_max_bytes: config.upload_max_bytes,
         general_limiter: rate_limit::Limiter::per_minute(
@@ -119,6 +134,13 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .layer(RequestBodyLimitLayer::new(upload_body))
         .route_layer(axum::middleware::from_fn_with_state(
             state.upload_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    // Each question costs model calls and a database query: its own, tighter budget.
+    let askai = Router::new()
+        .route("/ask-ai", post(routes::askai::ask))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.askai_limiter.clone(),
             rate_limit::enforce,
         ));
     let imports = Router::new()
@@ -215,6 +237,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
             get(routes::exceptions::comments).post(routes::exceptions::add_comment),
         )
         .merge(payment_routes())
+        .merge(askai)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)
@@ -336,7 +359,7 @@ pub fn app(state: &AppState, config: &Config) -> Router {
 pub struct Gateway {
     listener: TcpListener,
     router: Router,
-    limiters: [rate_limit::Limiter; 2],
+    limiters: [rate_limit::Limiter; 3],
 }
 
 impl Gateway {
@@ -347,7 +370,11 @@ impl Gateway {
         Ok(Self {
             listener,
             router,
-            limiters: [state.login_limiter.clone(), state.general_limiter.clone()],
+            limiters: [
+                state.login_limiter.clone(),
+                state.askai_limiter.clone(),
+                state.general_limiter.clone(),
+            ],
         })
     }
 

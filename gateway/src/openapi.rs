@@ -28,9 +28,10 @@ use crate::{health, routes};
         routes::payments::create_run, routes::payments::list_runs, routes::payments::get_run,
         routes::payments::approve_run, routes::payments::execute_run, routes::payments::cancel_run,
         routes::payments::run_file,
+        routes::askai::ask,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "ask ai"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

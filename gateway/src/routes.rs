@@ -1,5 +1,6 @@
 //! REST routes under `/api/v1`, one module per resource.
 
+pub mod askai;
 pub mod auth;
 pub mod exceptions;
 pub mod imports;

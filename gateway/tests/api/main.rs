@@ -2,6 +2,7 @@
 //! real PostgreSQL (a database per test), real HTTP.
 
 mod admin_users;
+mod askai;
 mod csv_import;
 mod edge;
 mod exceptions_queue;
