@@ -29,6 +29,8 @@ pub enum Target {
     Invoice,
     Payment,
     Approval,
+    /// The Ask-AI service (question → guarded read-only SQL over the reporting views).
+    Askai,
     Gateway,
     /// Every service plus the gateway in one process, still speaking gRPC on loopback.
     All,

@@ -13,6 +13,7 @@ pub const SCHEMAS: &[&str] = &[
     ap_invoice::SCHEMA,
     ap_payment::SCHEMA,
     ap_approval::SCHEMA,
+    ap_askai::SCHEMA,
 ];
 
 pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
@@ -21,6 +22,8 @@ pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     ap_invoice::migrate(database_url).await?;
     ap_payment::migrate(database_url).await?;
     ap_approval::migrate(database_url).await?;
+    // Last: the askai migrations create the reporting views over the tables above.
+    ap_askai::migrate(database_url).await?;
     Ok(())
 }
 
@@ -54,6 +57,7 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             Target::Invoice => "invoice",
             Target::Payment => "payment",
             Target::Approval => "approval",
+            Target::Askai => "askai",
             Target::Gateway => "gateway",
             Target::All => "ap",
         },
@@ -83,6 +87,13 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
                 ap_approval::Application::build(&config, config.services.approval_listen).await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
+        Target::Askai => {
+            // Its reporting views read the invoice and payment tables: `apctl migrate` (the
+            // migrate Job) runs first; alone, this fails clearly if those tables are missing.
+            ap_askai::migrate(config.database_url()).await?;
+            let app = ap_askai::Application::build(&config, config.services.askai_listen).await?;
+            app.run_until(ap_kit::shutdown::signal()).await
+        }
         Target::Gateway => {
             let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
             gateway.run_until(ap_kit::shutdown::signal()).await
@@ -104,10 +115,13 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     let payment = ap_payment::Application::build(&config, loopback).await?;
     config.services.payment_url = format!("http://{}", payment.local_addr());
     let approval = ap_approval::Application::build_on(&config, approval_listener).await?;
+    let askai = ap_askai::Application::build(&config, loopback).await?;
+    config.services.askai_url = format!("http://{}", askai.local_addr());
     let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
     tracing::info!(
         gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
         payment = %config.services.payment_url, approval = %config.services.approval_url,
+        askai = %config.services.askai_url,
         "all services started"
     );
 
@@ -120,6 +134,7 @@ async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     tasks.spawn(invoice.run_until(stop(rx.clone())));
     tasks.spawn(payment.run_until(stop(rx.clone())));
     tasks.spawn(approval.run_until(stop(rx.clone())));
+    tasks.spawn(askai.run_until(stop(rx.clone())));
     tasks.spawn(gateway.run_until(stop(rx.clone())));
     tokio::select! {
         () = ap_kit::shutdown::signal() => {}

@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ap/invoice/v1/invoice.proto",
         "ap/payment/v1/payment.proto",
         "ap/approval/v1/approval.proto",
+        "ap/askai/v1/askai.proto",
     ];
     let fds = protox::compile(files, [&root])?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -18,6 +18,7 @@ use std::time::Duration;
 use ap_kit::Config;
 use ap_kit::token::TokenVerifier;
 use ap_proto::approval::v1::approval_service_client::ApprovalServiceClient;
+use ap_proto::askai::v1::ask_ai_service_client::AskAiServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
@@ -59,6 +60,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         ap_kit::grpc::channel(&config.services.payment_url, config.grpc_request_timeout)?;
     let approval_channel =
         ap_kit::grpc::channel(&config.services.approval_url, config.grpc_request_timeout)?;
+    let askai_channel =
+        ap_kit::grpc::channel(&config.services.askai_url, config.grpc_request_timeout)?;
     // Record metrics from the first request on.
     health::prometheus();
     Ok(AppState {
@@ -70,6 +73,9 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         payment: PaymentServiceClient::new(intercepted(payment_channel.clone()))
             .max_decoding_message_size(64 * 1024 * 1024),
         approval: ApprovalServiceClient::new(intercepted(approval_channel.clone())),
+        // Up to 1,000 rows of any width come back in one message.
+        askai: AskAiServiceClient::new(intercepted(askai_channel.clone()))
+            .max_decoding_message_size(32 * 1024 * 1024),
         verifier: TokenVerifier::from_pem(public)?,
         backends: vec![
             Backend {
@@ -92,6 +98,11 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
                 grpc_service: "ap.approval.v1.ApprovalService",
                 channel: approval_channel,
             },
+            Backend {
+                name: "askai",
+                grpc_service: "ap.askai.v1.AskAiService",
+                channel: askai_channel,
+            },
         ],
         login_limiter: rate_limit::Limiter::per_minute(
             "login",
@@ -100,6 +111,10 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         upload_limiter: rate_limit::Limiter::per_minute(
             "upload",
             config.rate_limits.upload_per_minute,
+        ),
+        askai_limiter: rate_limit::Limiter::per_minute(
+            "askai",
+            config.rate_limits.askai_per_minute,
         ),
         upload_max_bytes: config.upload_max_bytes,
         general_limiter: rate_limit::Limiter::per_minute(
@@ -128,6 +143,13 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .layer(RequestBodyLimitLayer::new(upload_body))
         .route_layer(axum::middleware::from_fn_with_state(
             state.upload_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    // Each question costs model calls and a database query: its own, tighter budget.
+    let askai = Router::new()
+        .route("/ask-ai", post(routes::askai::ask))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.askai_limiter.clone(),
             rate_limit::enforce,
         ));
     let imports = Router::new()
@@ -225,6 +247,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         )
         .merge(payment_routes())
         .merge(approval_routes())
+        .merge(askai)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)
@@ -375,7 +398,7 @@ pub fn app(state: &AppState, config: &Config) -> Router {
 pub struct Gateway {
     listener: TcpListener,
     router: Router,
-    limiters: [rate_limit::Limiter; 2],
+    limiters: [rate_limit::Limiter; 3],
 }
 
 impl Gateway {
@@ -386,7 +409,11 @@ impl Gateway {
         Ok(Self {
             listener,
             router,
-            limiters: [state.login_limiter.clone(), state.general_limiter.clone()],
+            limiters: [
+                state.login_limiter.clone(),
+                state.askai_limiter.clone(),
+                state.general_limiter.clone(),
+            ],
         })
     }
 

@@ -36,9 +36,10 @@ use crate::{health, routes};
         routes::approvals::set_delegation, routes::approvals::end_delegation,
         routes::approvals::notifications, routes::approvals::read_notification,
         routes::approvals::mail_outbox,
+        routes::askai::ask,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "ask ai"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -1,6 +1,7 @@
 //! REST routes under `/api/v1`, one module per resource.
 
 pub mod approvals;
+pub mod askai;
 pub mod auth;
 pub mod exceptions;
 pub mod imports;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use ap_kit::token::TokenVerifier;
 use ap_proto::approval::v1::approval_service_client::ApprovalServiceClient;
+use ap_proto::askai::v1::ask_ai_service_client::AskAiServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
@@ -33,10 +34,12 @@ pub struct AppState {
     pub invoice: InvoiceServiceClient<Intercepted>,
     pub payment: PaymentServiceClient<Intercepted>,
     pub approval: ApprovalServiceClient<Intercepted>,
+    pub askai: AskAiServiceClient<Intercepted>,
     pub verifier: TokenVerifier,
     pub backends: Vec<Backend>,
     pub login_limiter: Limiter,
     pub upload_limiter: Limiter,
+    pub askai_limiter: Limiter,
     pub upload_max_bytes: u64,
     pub general_limiter: Limiter,
     pub health_timeout: Duration,

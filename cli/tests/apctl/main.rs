@@ -120,6 +120,7 @@ async fn seeding_is_idempotent_and_audit_verify_reports_a_row_altered_behind_the
     assert!(text(&ok).contains("auth: intact (6 rows)"), "{}", text(&ok));
     assert!(text(&ok).contains("invoice: intact"), "{}", text(&ok));
     assert!(text(&ok).contains("payment: intact"), "{}", text(&ok));
+    assert!(text(&ok).contains("askai: intact"), "{}", text(&ok));
     assert!(
         text(&second).contains("exists  demo payment run"),
         "{}",

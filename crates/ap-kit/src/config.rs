@@ -15,8 +15,10 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
 mod approval;
+mod askai;
 mod payment;
 pub use approval::{ApprovalSettings, DEV_APPROVAL_TOKEN_SECRET, MailSettings};
+pub use askai::AskAiSettings;
 pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
 
 /// Where the process runs; decides defaults and how strict validation is.
@@ -97,6 +99,8 @@ pub struct ServiceAddrs {
     pub payment_url: String,
     pub approval_listen: SocketAddr,
     pub approval_url: String,
+    pub askai_listen: SocketAddr,
+    pub askai_url: String,
 }
 
 /// Account lockout policy for password logins.
@@ -112,6 +116,7 @@ pub struct LockoutPolicy {
 pub struct RateLimits {
     pub login_per_minute: u32,
     pub upload_per_minute: u32,
+    pub askai_per_minute: u32,
     pub general_per_minute: u32,
 }
 
@@ -148,6 +153,8 @@ pub struct Config {
     pub upload_max_bytes: u64,
     /// The payment service: run cadence and bank-file originator details.
     pub payment: PaymentSettings,
+    /// The Ask-AI service: statement timeout and answer summaries.
+    pub askai: AskAiSettings,
     pub extraction: ExtractionSettings,
     /// The optional LLM (Anthropic Messages API); `None` when `ANTHROPIC_API_KEY` is unset.
     pub llm: Option<LlmSettings>,
@@ -370,6 +377,14 @@ impl Config {
             get("APPROVAL_URL").unwrap_or_else(|| format!("http://{approval_listen}"));
         let payment = PaymentSettings::from_lookup(&get, prod, &mut errors);
         let approval = ApprovalSettings::from_lookup(&get, prod, &mut errors);
+        let askai_listen = parse_or(
+            &get,
+            "ASKAI_ADDR",
+            ([127, 0, 0, 1], 50055).into(),
+            &mut errors,
+        );
+        let askai_url = get("ASKAI_URL").unwrap_or_else(|| format!("http://{askai_listen}"));
+        let askai = AskAiSettings::from_lookup(&get, &mut errors);
         let data_dir = get("DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -424,10 +439,13 @@ impl Config {
                 payment_url,
                 approval_listen,
                 approval_url,
+                askai_listen,
+                askai_url,
             },
             rate_limits: RateLimits {
                 login_per_minute: parse_or(&get, "RATE_LIMIT_LOGIN_PER_MIN", 10, &mut errors),
                 upload_per_minute: parse_or(&get, "RATE_LIMIT_UPLOAD_PER_MIN", 30, &mut errors),
+                askai_per_minute: parse_or(&get, "RATE_LIMIT_ASKAI_PER_MIN", 20, &mut errors),
                 general_per_minute: parse_or(&get, "RATE_LIMIT_GENERAL_PER_MIN", 1200, &mut errors),
             },
             api_docs_enabled: parse_or(&get, "API_DOCS_ENABLED", !prod, &mut errors),
@@ -437,6 +455,7 @@ impl Config {
             storage_url,
             upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
             payment,
+            askai,
             llm: get("ANTHROPIC_API_KEY").map(|key| LlmSettings {
                 api_key: SecretString::from(key),
                 base_url: get("ANTHROPIC_BASE_URL"),

@@ -35,3 +35,9 @@ pub mod approval {
         tonic::include_proto!("ap.approval.v1");
     }
 }
+
+pub mod askai {
+    pub mod v1 {
+        tonic::include_proto!("ap.askai.v1");
+    }
+}

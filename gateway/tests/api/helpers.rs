@@ -1,4 +1,4 @@
-//! `TestApp`: spawns the auth, invoice and payment services and the gateway on loopback port 0
+//! `TestApp`: spawns the auth, invoice, payment and askai services and the gateway on loopback port 0
 //! against a fresh database, plus helpers to seed users and log in.
 
 use std::collections::HashMap;
@@ -39,7 +39,9 @@ pub async fn test_db() -> TestDb {
         ap_auth::migrate(&url).await?;
         ap_invoice::migrate(&url).await?;
         ap_payment::migrate(&url).await?;
-        ap_approval::migrate(&url).await
+        ap_approval::migrate(&url).await?;
+        // Last: its reporting views read the other services' tables.
+        ap_askai::migrate(&url).await
     })
     .await
 }
@@ -132,6 +134,12 @@ impl TestApp {
             .expect("approval service")
             .with_health_interval(Duration::from_millis(200));
         tokio::spawn(approval.run_until(stop(rx.clone())));
+        let askai = ap_askai::Application::build(&config, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("askai service")
+            .with_health_interval(Duration::from_millis(200));
+        config.services.askai_url = format!("http://{}", askai.local_addr());
+        tokio::spawn(askai.run_until(stop(rx.clone())));
 
         let state = ap_gateway::build_state(&config).expect("gateway state");
         let mut routes = ap_gateway::routes(&state, config.api_docs_enabled);

@@ -3,6 +3,7 @@
 
 mod admin_users;
 mod approvals;
+mod askai;
 mod csv_import;
 mod edge;
 mod exceptions_queue;

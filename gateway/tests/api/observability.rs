@@ -105,7 +105,7 @@ async fn health_reports_each_service_and_live_always_answers() {
     let body: serde_json::Value = r.json().await.expect("json");
     assert_eq!(
         body,
-        serde_json::json!({"status": "ok", "services": {"auth": "ok", "invoice": "ok", "payment": "ok", "approval": "ok"}})
+        serde_json::json!({"status": "ok", "services": {"auth": "ok", "invoice": "ok", "payment": "ok", "approval": "ok", "askai": "ok"}})
     );
     let r = app
         .http

@@ -1,0 +1,1 @@
+DROP VIEW reporting.approval_tasks;

@@ -1,0 +1,80 @@
+//! Runs a guarded query: a `READ ONLY` transaction, `SET LOCAL ROLE ap_readonly` (which can
+//! read the reporting views and nothing else), `search_path` limited to `reporting`, and a
+//! statement timeout. Each row comes back as PostgreSQL's own JSON rendering of its cells,
+//! so any column type can be returned without knowing it in advance.
+
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::domain::rows::RawCell;
+
+/// The role every generated query runs as.
+pub const READONLY_ROLE: &str = "ap_readonly";
+
+#[derive(QueryableByName)]
+struct CellsRow {
+    #[diesel(sql_type = Text)]
+    cells: String,
+}
+
+/// Column names (from the first row) and the cells of every row.
+#[derive(Debug, Default)]
+pub struct RawRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<RawCell>>,
+}
+
+/// True when PostgreSQL cancelled the statement for running past `statement_timeout`.
+pub fn is_statement_timeout(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info)
+        if info.message().contains("statement timeout"))
+}
+
+/// Runs `wrapped` (the guard's output, row limit included) read-only as `ap_readonly`.
+#[tracing::instrument(skip_all, fields(timeout_ms = timeout.as_millis()))]
+pub async fn run_read_only(
+    conn: &mut AsyncPgConnection,
+    wrapped: &str,
+    timeout: Duration,
+) -> diesel::QueryResult<RawRows> {
+    let timeout_ms = timeout.as_millis().max(1);
+    let sql = format!(
+        "SELECT COALESCE((SELECT json_agg(json_build_array(e.key, json_typeof(e.value), \
+         e.value #>> '{{}}')) FROM json_each(row_to_json(ap_q)) AS e), '[]')::text AS cells \
+         FROM ({wrapped}) AS ap_q"
+    );
+    let rows: Vec<CellsRow> = conn
+        .build_transaction()
+        .read_only()
+        .run(async |conn| {
+            diesel::sql_query(format!("SET LOCAL statement_timeout = {timeout_ms}"))
+                .execute(conn)
+                .await?;
+            diesel::sql_query(format!("SET LOCAL ROLE {READONLY_ROLE}"))
+                .execute(conn)
+                .await?;
+            diesel::sql_query("SET LOCAL search_path = reporting")
+                .execute(conn)
+                .await?;
+            diesel::sql_query(sql.as_str()).load::<CellsRow>(conn).await
+        })
+        .await?;
+    let mut out = RawRows::default();
+    for row in rows {
+        let cells: Vec<(String, String, Option<String>)> = serde_json::from_str(&row.cells)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        if out.columns.is_empty() && out.rows.is_empty() {
+            out.columns = cells.iter().map(|(name, _, _)| name.clone()).collect();
+        }
+        out.rows.push(
+            cells
+                .into_iter()
+                .map(|(_, kind, text)| RawCell { kind, text })
+                .collect(),
+        );
+    }
+    Ok(out)
+}
