@@ -36,7 +36,7 @@ pub const LEGITIMATE: &[&str] = &[
     "SELECT vendor_name, sum(amount) AS paid, sum(discount_amount) AS discounts FROM reporting.payments GROUP BY vendor_name ORDER BY paid DESC",
     "SELECT date_trunc('week', payment_date)::date AS week, sum(amount) FROM reporting.payments GROUP BY 1 ORDER BY 1",
     "SELECT reference, status, invoice_count, gross_amount, discount_amount, net_amount FROM reporting.payment_runs ORDER BY created_at DESC",
-    "SELECT assignee_email, count(*) AS open_tasks FROM reporting.approval_tasks WHERE status = 'pending' GROUP BY assignee_email ORDER BY open_tasks DESC",
+    "SELECT assignee_id, count(*) AS open_tasks FROM reporting.approval_tasks WHERE status = 'pending' GROUP BY assignee_id ORDER BY open_tasks DESC",
     "SELECT invoice_number, vendor_name, amount, due_at FROM reporting.approval_tasks WHERE overdue ORDER BY due_at",
     "SELECT channel, count(*) FROM reporting.approval_tasks WHERE decided_at IS NOT NULL GROUP BY channel",
     "SELECT avg(EXTRACT(EPOCH FROM decided_at - assigned_at) / 3600) AS avg_hours_to_decide FROM reporting.approval_tasks WHERE status IN ('approved', 'rejected')",

@@ -60,6 +60,8 @@ pub const HOSTILE: &[&str] = &[
     "SELECT * FROM reporting.invoices WHERE vendor_id::text = 'x'::regclass::text",
     // other schemas
     "SELECT * FROM auth.users",
+    "SELECT * FROM approval.email_tokens",
+    "SELECT body_text FROM approval.mail_outbox",
     "SELECT email, password_hash FROM auth.users",
     "SELECT * FROM \"auth\".\"users\"",
     "SELECT * FROM U&\"\\0061uth\".users",

@@ -490,5 +490,5 @@ async fn the_prompt_describes_the_views_from_their_comments() {
         prompt.contains("  total_amount numeric(18,4) -- Gross invoice total"),
         "{prompt}"
     );
-    assert_eq!(catalog.views().len(), 11);
+    assert_eq!(catalog.views().len(), 12);
 }
