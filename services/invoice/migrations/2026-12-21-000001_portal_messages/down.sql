@@ -1,0 +1,2 @@
+DROP INDEX invoices_vendor_created;
+DROP TABLE invoice_messages;
