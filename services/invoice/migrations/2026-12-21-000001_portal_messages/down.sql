@@ -1,2 +1,1 @@
-DROP INDEX invoices_vendor_created;
 DROP TABLE invoice_messages;

@@ -18,6 +18,4 @@ CREATE TABLE invoice_messages (
 
 -- A conversation in order, and the unread inbound messages of a page of invoices.
 CREATE INDEX invoice_messages_conversation ON invoice_messages (invoice_id, direction, created_at);
-
--- The vendor's own invoices, newest first (portal list).
-CREATE INDEX invoices_vendor_created ON invoices (vendor_id, created_at DESC, id DESC) WHERE deleted_at IS NULL;
+-- The portal list (a vendor's invoices, newest first) uses invoices_vendor_created.
