@@ -375,22 +375,6 @@ pub fn audit_entry(r: AuditRow, service: &str) -> pb::AuditEntry {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_keeps_two_decimals_at_least_and_exact_digits() {
-        let d = |s: &str| s.parse::<Decimal>().expect("decimal");
-        assert_eq!(money(d("15420")), "15420.00");
-        assert_eq!(money(d("15420.0000")), "15420.00");
-        assert_eq!(money(d("74.5")), "74.50");
-        assert_eq!(money(d("1.2345")), "1.2345");
-        assert_eq!(money(d("-12.5")), "-12.50");
-        assert_eq!(qty(d("200.0000")), "200");
-    }
-}
-
 pub fn message(m: crate::store::messages::MessageRow) -> pb::InvoiceMessage {
     pb::InvoiceMessage {
         id: m.id.to_string(),
@@ -447,5 +431,21 @@ pub fn dispute(d: crate::app::portal::DisputeView) -> pb::PortalDispute {
         description: d.description,
         status: d.exception.status,
         created_at: timestamp(d.exception.created_at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_keeps_two_decimals_at_least_and_exact_digits() {
+        let d = |s: &str| s.parse::<Decimal>().expect("decimal");
+        assert_eq!(money(d("15420")), "15420.00");
+        assert_eq!(money(d("15420.0000")), "15420.00");
+        assert_eq!(money(d("74.5")), "74.50");
+        assert_eq!(money(d("1.2345")), "1.2345");
+        assert_eq!(money(d("-12.5")), "-12.50");
+        assert_eq!(qty(d("200.0000")), "200");
     }
 }
