@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
+pub mod portal_auth;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
@@ -25,7 +26,7 @@ use ap_proto::payment::v1::payment_service_client::PaymentServiceClient;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -122,6 +123,7 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
             config.rate_limits.general_per_minute,
         ),
         health_timeout: Duration::from_secs(2),
+        portal: Arc::new(portal_auth::PortalSessions::new(config.portal.verify_cache)),
     })
 }
 
@@ -139,6 +141,14 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .saturating_add(MULTIPART_OVERHEAD);
     let upload = Router::new()
         .route("/invoices/upload", post(routes::invoices::upload))
+        .layer(DefaultBodyLimit::max(upload_body))
+        .layer(RequestBodyLimitLayer::new(upload_body))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.upload_limiter.clone(),
+            rate_limit::enforce,
+        ));
+    let portal_upload = Router::new()
+        .route("/portal/invoices/upload", post(routes::portal::upload))
         .layer(DefaultBodyLimit::max(upload_body))
         .layer(RequestBodyLimitLayer::new(upload_body))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -242,6 +252,11 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
             get(routes::exceptions::get).patch(routes::exceptions::update),
         )
         .route(
+            "/invoices/{id}/messages",
+            get(routes::invoices::messages).post(routes::invoices::post_message),
+        )
+        .merge(portal_routes())
+        .route(
             "/exceptions/{id}/comments",
             get(routes::exceptions::comments).post(routes::exceptions::add_comment),
         )
@@ -251,6 +266,7 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(upload)
+        .merge(portal_upload)
         .merge(imports)
         .route_layer(axum::middleware::from_fn_with_state(
             state.general_limiter.clone(),
@@ -268,6 +284,21 @@ pub fn routes(state: &AppState, api_docs: bool) -> Router {
         );
     }
     router.with_state(state.clone())
+}
+
+/// `/portal/*`: invitations (ADMIN, staff token) and the vendor's own routes (portal token).
+fn portal_routes() -> Router<AppState> {
+    use routes::portal as p;
+    Router::new()
+        .route("/portal/auth/invite", post(p::invite))
+        .route("/portal/auth/invite/{vendor_id}", delete(p::revoke))
+        .route("/portal/invoices", get(p::list))
+        .route("/portal/invoices/{id}", get(p::get))
+        .route("/portal/invoices/{id}/dispute", post(p::dispute))
+        .route(
+            "/portal/invoices/{id}/messages",
+            get(p::messages).post(p::post_message),
+        )
 }
 
 /// `/approvals*`, `/approval-matrix*`, delegations, notifications and the held mail.

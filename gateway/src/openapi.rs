@@ -37,9 +37,13 @@ use crate::{health, routes};
         routes::approvals::notifications, routes::approvals::read_notification,
         routes::approvals::mail_outbox,
         routes::askai::ask,
+        routes::invoices::messages, routes::invoices::post_message,
+        routes::portal::invite, routes::portal::revoke, routes::portal::list, routes::portal::get,
+        routes::portal::dispute, routes::portal::messages, routes::portal::post_message,
+        routes::portal::upload,
     ),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "ask ai"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "ask ai"), (name = "vendor portal"), (name = "operations"))
 )]
 pub struct ApiDoc;
 

@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod matching;
 pub mod orders;
 pub mod payments;
+pub mod portal;
 pub mod users;
 pub mod vendors;
 

@@ -43,6 +43,8 @@ pub struct AppState {
     pub upload_max_bytes: u64,
     pub general_limiter: Limiter,
     pub health_timeout: Duration,
+    /// Verified portal tokens (at most 60 s each).
+    pub portal: std::sync::Arc<crate::portal_auth::PortalSessions>,
 }
 
 pub fn intercepted(channel: Channel) -> Intercepted {

@@ -50,6 +50,8 @@ pub enum Actor {
     },
     /// A service or job acting for no user.
     System(String),
+    /// A vendor acting through the portal with its vendor token.
+    Vendor(uuid::Uuid),
 }
 
 impl Actor {
@@ -65,6 +67,7 @@ impl Actor {
             Actor::User { email, .. } => email.clone(),
             Actor::Anonymous { claimed } => format!("anonymous:{claimed}"),
             Actor::System(name) => format!("system:{name}"),
+            Actor::Vendor(id) => format!("vendor:{id}"),
         }
     }
 }

@@ -17,9 +17,11 @@ use secrecy::{ExposeSecret, SecretString};
 mod approval;
 mod askai;
 mod payment;
+mod portal;
 pub use approval::{ApprovalSettings, DEV_APPROVAL_TOKEN_SECRET, MailSettings};
 pub use askai::AskAiSettings;
 pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
+pub use portal::{MAX_VERIFY_CACHE, PortalSettings};
 
 /// Where the process runs; decides defaults and how strict validation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -160,6 +162,7 @@ pub struct Config {
     pub llm: Option<LlmSettings>,
     pub matching: MatchingSettings,
     pub approval: ApprovalSettings,
+    pub portal: PortalSettings,
     /// How often each service's outbox relay looks for undelivered events.
     pub outbox_poll: Duration,
 }
@@ -385,6 +388,7 @@ impl Config {
         );
         let askai_url = get("ASKAI_URL").unwrap_or_else(|| format!("http://{askai_listen}"));
         let askai = AskAiSettings::from_lookup(&get, &mut errors);
+        let portal = PortalSettings::from_lookup(&get, &mut errors);
         let data_dir = get("DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".data"));
@@ -456,6 +460,7 @@ impl Config {
             upload_max_bytes: parse_or(&get, "UPLOAD_MAX_BYTES", 20 * 1024 * 1024, &mut errors),
             payment,
             askai,
+            portal,
             llm: get("ANTHROPIC_API_KEY").map(|key| LlmSettings {
                 api_key: SecretString::from(key),
                 base_url: get("ANTHROPIC_BASE_URL"),

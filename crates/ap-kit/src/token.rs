@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 const ISSUER: &str = "ap-auth";
 const ACCESS_AUDIENCE: &str = "ap-api";
 const SERVICE_AUDIENCE: &str = "ap-internal";
+/// Vendor-portal tokens: a different audience and claim set, so the staff verifier refuses
+/// them and the vendor verifier refuses staff tokens.
+const PORTAL_AUDIENCE: &str = "ap-portal";
 
 /// Why a presented token was refused. Never shown to a client beyond "invalid token".
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -104,6 +107,86 @@ impl TokenSigner {
             &claims,
             &self.key,
         )?)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct VendorClaims {
+    sub: String,
+    vendor_id: String,
+    jti: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+}
+
+/// A vendor proven by a verified portal access token: it may see that vendor's invoices only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VendorPrincipal {
+    pub vendor_id: uuid::Uuid,
+}
+
+impl TokenSigner {
+    /// A short-lived vendor access token, minted by the auth service after it checked the
+    /// vendor's portal token (see docs/portal.md).
+    pub fn issue_vendor(&self, vendor_id: uuid::Uuid, ttl: Duration) -> anyhow::Result<String> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = VendorClaims {
+            sub: format!("vendor:{vendor_id}"),
+            vendor_id: vendor_id.to_string(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            exp: now + i64::try_from(ttl.as_secs())?,
+            iss: ISSUER.to_owned(),
+            aud: PORTAL_AUDIENCE.to_owned(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &self.key,
+        )?)
+    }
+}
+
+/// Verifies vendor access tokens (audience `ap-portal`) with the public key.
+#[derive(Clone)]
+pub struct VendorTokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl VendorTokenVerifier {
+    pub fn from_pem(public_pem: &str) -> anyhow::Result<Self> {
+        let key = DecodingKey::from_ed_pem(public_pem.as_bytes())
+            .map_err(|e| anyhow::anyhow!("JWT_PUBLIC_KEY is not an Ed25519 PEM key: {e}"))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[PORTAL_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+        validation.leeway = 5;
+        Ok(Self { key, validation })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<VendorPrincipal, TokenError> {
+        let data = jsonwebtoken::decode::<VendorClaims>(token, &self.key, &self.validation)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let vendor_id = data
+            .claims
+            .vendor_id
+            .parse()
+            .map_err(|_| TokenError::Invalid("bad vendor_id claim".into()))?;
+        Ok(VendorPrincipal { vendor_id })
+    }
+
+    /// Verifies the `authorization: Bearer …` value of a request.
+    pub fn verify_bearer(&self, header: Option<&str>) -> Result<VendorPrincipal, TokenError> {
+        let header = header.ok_or(TokenError::Missing)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or(TokenError::Missing)?;
+        self.verify(token.trim())
     }
 }
 
@@ -319,6 +402,27 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &key).expect("encode");
         let verifier = TokenVerifier::from_pem(&public).expect("verifier");
         assert!(verifier.verify(&expired).is_err());
+    }
+
+    #[test]
+    fn vendor_and_staff_tokens_are_not_interchangeable() {
+        let (private, public) = generate_ed25519_pem().expect("keygen");
+        let signer = TokenSigner::from_pem(&private, Duration::from_secs(900)).expect("signer");
+        let staff = TokenVerifier::from_pem(&public).expect("verifier");
+        let vendors = VendorTokenVerifier::from_pem(&public).expect("verifier");
+        let vendor = uuid::Uuid::new_v4();
+        let vendor_token = signer
+            .issue_vendor(vendor, Duration::from_secs(60))
+            .expect("issue");
+        assert_eq!(
+            vendors.verify(&vendor_token),
+            Ok(VendorPrincipal { vendor_id: vendor })
+        );
+        assert!(staff.verify(&vendor_token).is_err());
+        let staff_token = signer
+            .issue(UserId::new(), Role::Admin, "a@x", SessionId::new())
+            .expect("issue");
+        assert!(vendors.verify(&staff_token).is_err());
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct InvoiceOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentOut>,
     pub failure_reason: Option<String>,
+    /// Vendor messages no staff member has read yet (list items only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_messages: Option<i32>,
     pub version: i32,
     pub created_at: String,
     pub updated_at: String,
@@ -178,6 +181,7 @@ impl InvoiceOut {
                 sha256: d.sha256,
             }),
             failure_reason: opt(i.failure_reason),
+            unread_messages: (!detail).then_some(i.unread_messages),
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,
@@ -195,9 +199,22 @@ impl InvoiceOut {
 pub async fn upload(
     State(state): State<AppState>,
     authed: Authed,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<impl IntoResponse, ApiError> {
     authed.require(UPLOAD)?;
+    let invoice = stream_upload(&state, &authed.forward, multipart, "upload").await?;
+    Ok((StatusCode::CREATED, Json(InvoiceOut::detail(invoice))))
+}
+
+/// Streams the multipart `file` field to the invoice service as the caller in `forward`
+/// (staff or, with a vendor token, a vendor: the service then takes vendor and source from
+/// the token). Other fields are ignored.
+pub(crate) async fn stream_upload(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut multipart: Multipart,
+    source: &str,
+) -> Result<pb::Invoice, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -222,16 +239,14 @@ pub async fn upload(
         let meta = pb::UploadMeta {
             filename: field.file_name().unwrap_or("").to_owned(),
             declared_content_type: field.content_type().unwrap_or("").to_owned(),
-            source: "upload".to_owned(),
+            source: source.to_owned(),
             vendor_id: String::new(),
         };
         let (tx, rx) = tokio::sync::mpsc::channel::<pb::UploadChunk>(4);
         let chunk = |part| pb::UploadChunk { part: Some(part) };
         let _ = tx.send(chunk(pb::upload_chunk::Part::Meta(meta))).await;
         let mut client = state.invoice.clone();
-        let request = authed
-            .forward
-            .request(tokio_stream::wrappers::ReceiverStream::new(rx));
+        let request = forward.request(tokio_stream::wrappers::ReceiverStream::new(rx));
         // Spawned so the body can stream while the RPC runs; the request id and span go along.
         let call =
             ap_kit::request_id::spawn_in_request(
@@ -274,8 +289,7 @@ pub async fn upload(
         if let Some(err) = refused {
             return Err(err);
         }
-        let invoice = answer?.into_inner();
-        return Ok((StatusCode::CREATED, Json(InvoiceOut::detail(invoice))));
+        return Ok(answer?.into_inner());
     }
     Err(ApiError::field(
         "file",
@@ -577,4 +591,98 @@ pub async fn extract(
         .await?
         .into_inner();
     Ok((StatusCode::ACCEPTED, Json(InvoiceOut::detail(i))))
+}
+
+pub const MESSAGE: &[Role] = &[Role::ApAnalyst, Role::Admin];
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessageOut {
+    pub id: String,
+    pub invoice_id: String,
+    /// `inbound` (from the vendor) or `outbound` (from staff).
+    pub direction: String,
+    /// Internal notes are never shown to the vendor.
+    pub internal: bool,
+    pub body: String,
+    pub author: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<String>,
+}
+
+impl From<pb::InvoiceMessage> for MessageOut {
+    fn from(m: pb::InvoiceMessage) -> Self {
+        Self {
+            id: m.id,
+            invoice_id: m.invoice_id,
+            direction: m.direction,
+            internal: m.internal,
+            body: m.body,
+            author: m.author,
+            created_at: m.created_at,
+            read_at: opt(m.read_at),
+        }
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessagesOut {
+    pub items: Vec<MessageOut>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageIn {
+    pub body: String,
+    /// An internal note for staff only (default false: the vendor sees it and is mailed).
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// The invoice's conversation with its vendor, oldest first, internal notes included. Opening
+/// it marks the vendor's messages read (the list's `unread_messages`).
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/messages", tag = "invoices",
+    responses((status = 200, body = MessagesOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn messages(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Json<MessagesOut>, ApiError> {
+    authed.require(READ)?;
+    let id = path_id(&id, "Invoice")?;
+    let resp = state
+        .invoice
+        .clone()
+        .list_invoice_messages(authed.forward.request(pb::IdRequest { id }))
+        .await?
+        .into_inner();
+    Ok(Json(MessagesOut {
+        items: resp.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A message to the vendor (mailed to the vendor's address when mail is enabled) or, with
+/// `internal: true`, a note for staff only.
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/messages", tag = "invoices", request_body = MessageIn,
+    responses((status = 201, body = MessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn post_message(
+    State(state): State<AppState>,
+    authed: Authed,
+    Path(id): Path<String>,
+    Json(b): Json<MessageIn>,
+) -> Result<impl IntoResponse, ApiError> {
+    authed.require(MESSAGE)?;
+    let id = path_id(&id, "Invoice")?;
+    let m = state
+        .invoice
+        .clone()
+        .post_invoice_message(authed.forward.request(pb::PostInvoiceMessageRequest {
+            invoice_id: id,
+            body: b.body,
+            internal: b.internal,
+        }))
+        .await?
+        .into_inner();
+    Ok((StatusCode::CREATED, Json(MessageOut::from(m))))
 }

@@ -15,4 +15,5 @@ mod login;
 mod master_data;
 mod observability;
 mod payments;
+mod portal;
 mod sessions;

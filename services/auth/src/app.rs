@@ -1,13 +1,14 @@
 //! Use-cases of the auth service: transactions, authorization, audit. The gRPC layer calls
 //! these and converts; nothing here knows about tonic beyond the error conversion.
 
+mod portal;
 mod sessions;
 mod users;
 
 use std::sync::Arc;
 
 use ap_kit::audit::RequestContext;
-use ap_kit::config::LockoutPolicy;
+use ap_kit::config::{LockoutPolicy, PortalSettings};
 use ap_kit::db::{DbError, DbPool};
 use ap_kit::token::{ServiceTokens, TokenSigner, TokenVerifier};
 use ap_types::Role;
@@ -80,6 +81,15 @@ struct Inner {
     lockout: LockoutPolicy,
     refresh_ttl: std::time::Duration,
     service_tokens: ServiceTokens,
+    portal: PortalSettings,
+    public_url: String,
+}
+
+/// What the auth app needs for the vendor portal.
+pub struct PortalParts {
+    pub settings: PortalSettings,
+    /// Where invitation links point (`PUBLIC_URL`).
+    pub public_url: String,
 }
 
 impl AuthApp {
@@ -90,6 +100,7 @@ impl AuthApp {
         lockout: LockoutPolicy,
         refresh_ttl: std::time::Duration,
         service_tokens: ServiceTokens,
+        portal: PortalParts,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -99,6 +110,8 @@ impl AuthApp {
                 lockout,
                 refresh_ttl,
                 service_tokens,
+                portal: portal.settings,
+                public_url: portal.public_url,
             }),
         }
     }
@@ -137,5 +150,6 @@ impl Caller {
     }
 }
 
+pub use portal::{Invite, PortalSession};
 pub use sessions::Tokens;
 pub use users::{NewUser, UserPatch, UserView};

@@ -198,6 +198,52 @@ impl AuthService for AuthGrpc {
         }))
     }
 
+    async fn create_portal_invite(
+        &self,
+        req: Request<pb::CreatePortalInviteRequest>,
+    ) -> Result<Response<pb::PortalInvite>, Status> {
+        let caller = self.caller(&req)?;
+        let vendor: Uuid = req
+            .get_ref()
+            .vendor_id
+            .parse()
+            .map_err(|_| Status::invalid_argument("Invalid vendor id."))?;
+        let invite = self.app.invite_vendor(&caller, vendor).await?;
+        Ok(Response::new(pb::PortalInvite {
+            token: invite.token.expose_secret().to_owned(),
+            vendor_id: invite.vendor_id.to_string(),
+            expires_at: invite.expires_at.to_rfc3339(),
+            invite_url: invite.invite_url,
+        }))
+    }
+
+    async fn revoke_portal_invite(
+        &self,
+        req: Request<pb::RevokePortalInviteRequest>,
+    ) -> Result<Response<pb::RevokePortalInviteResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let vendor: Uuid = req
+            .get_ref()
+            .vendor_id
+            .parse()
+            .map_err(|_| Status::invalid_argument("Invalid vendor id."))?;
+        let revoked = self.app.revoke_vendor_invite(&caller, vendor).await?;
+        Ok(Response::new(pb::RevokePortalInviteResponse { revoked }))
+    }
+
+    async fn verify_portal_token(
+        &self,
+        req: Request<pb::VerifyPortalTokenRequest>,
+    ) -> Result<Response<pb::PortalSession>, Status> {
+        let token = SecretString::from(req.into_inner().token);
+        let session = self.app.verify_portal_token(&token).await?;
+        Ok(Response::new(pb::PortalSession {
+            vendor_id: session.vendor_id.to_string(),
+            access_token: session.access_token.expose_secret().to_owned(),
+            expires_in: session.expires_in,
+        }))
+    }
+
     async fn get_user(
         &self,
         req: Request<pb::GetUserRequest>,

@@ -45,6 +45,10 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<AuthApp> {
         config.lockout,
         config.refresh_token_ttl,
         ap_kit::token::ServiceTokens::new(&config.service_token_secret)?,
+        app::PortalParts {
+            settings: config.portal,
+            public_url: config.public_url.clone(),
+        },
     ))
 }
 

@@ -1,6 +1,7 @@
 //! diesel-async queries of the auth schema. Functions take the caller's connection so the
 //! app layer owns transactions; diesel errors stop at the app layer's mapping.
 
+pub mod portal;
 pub mod schema;
 
 use std::time::Duration;

@@ -9,15 +9,17 @@ pub mod imports;
 pub mod intake;
 pub mod invoices;
 pub mod matching;
+pub mod messages;
 pub mod orders;
 pub mod payables;
+pub mod portal;
 pub mod vendors;
 
 use std::sync::Arc;
 
 use ap_kit::audit::{Actor, RequestContext};
 use ap_kit::db::{DbConn, DbError, DbPool};
-use ap_kit::token::{Principal, ServiceTokens, TokenVerifier};
+use ap_kit::token::{Principal, ServiceTokens, TokenVerifier, VendorTokenVerifier};
 use ap_types::Role;
 use uuid::Uuid;
 
@@ -115,11 +117,13 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-/// Who is calling: a staff user (access token) or another service (service token).
+/// Who is calling: a staff user (access token), another service (service token) or a vendor
+/// (vendor access token, portal RPCs and uploads only).
 #[derive(Clone, Debug)]
 pub enum Identity {
     User(Principal),
     Service(String),
+    Vendor(Uuid),
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +146,15 @@ impl Caller {
         match &self.identity {
             Identity::Service(_) => Ok(()),
             Identity::User(p) if roles.contains(&p.role) => Ok(()),
-            Identity::User(_) => Err(AppError::Forbidden),
+            Identity::User(_) | Identity::Vendor(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// The vendor behind a portal call.
+    pub fn require_vendor(&self) -> Result<Uuid, AppError> {
+        match &self.identity {
+            Identity::Vendor(v) => Ok(*v),
+            _ => Err(AppError::Forbidden),
         }
     }
 
@@ -153,6 +165,7 @@ impl Caller {
                 email: p.email.clone(),
             },
             Identity::Service(name) => Actor::System(name.clone()),
+            Identity::Vendor(v) => Actor::Vendor(*v),
         }
     }
 }
@@ -168,6 +181,7 @@ struct Inner {
     cipher: DataCipher,
     storage: Storage,
     verifier: TokenVerifier,
+    vendor_verifier: VendorTokenVerifier,
     service_tokens: ServiceTokens,
     upload_max_bytes: u64,
     llm: Option<ap_llm::Client>,
@@ -190,7 +204,7 @@ impl InvoiceApp {
         pool: DbPool,
         cipher: DataCipher,
         storage: Storage,
-        verifier: TokenVerifier,
+        (verifier, vendor_verifier): (TokenVerifier, VendorTokenVerifier),
         service_tokens: ServiceTokens,
         parts: Parts,
     ) -> Self {
@@ -200,6 +214,7 @@ impl InvoiceApp {
                 cipher,
                 storage,
                 verifier,
+                vendor_verifier,
                 service_tokens,
                 upload_max_bytes: parts.upload_max_bytes,
                 llm: parts.llm,
@@ -224,6 +239,10 @@ impl InvoiceApp {
 
     pub fn verifier(&self) -> &TokenVerifier {
         &self.inner.verifier
+    }
+
+    pub fn vendor_verifier(&self) -> &VendorTokenVerifier {
+        &self.inner.vendor_verifier
     }
 
     pub fn service_tokens(&self) -> &ServiceTokens {

@@ -60,6 +60,34 @@ impl InvoiceGrpc {
     }
 }
 
+impl InvoiceGrpc {
+    /// A vendor's access token (portal RPCs only): the vendor is the token's, never a field.
+    fn vendor_caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        let header = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let vendor = self
+            .app
+            .vendor_verifier()
+            .verify_bearer(header)
+            .map_err(|e| {
+                tracing::info!(reason = %e, "portal request refused: unauthenticated");
+                Status::unauthenticated("Not authenticated.")
+            })?;
+        Ok(Caller {
+            identity: Identity::Vendor(vendor.vendor_id),
+            ctx: RequestContext::from_metadata(req.metadata()),
+        })
+    }
+
+    /// Uploads come from staff or, through the portal, from a vendor.
+    fn uploader<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        self.caller(req)
+            .or_else(|staff| self.vendor_caller(req).map_err(|_| staff))
+    }
+}
+
 /// Metadata a client (the gateway) may use to shape its HTTP answer.
 pub const HTTP_STATUS_HINT: &str = "x-ap-http-status";
 pub const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
@@ -357,7 +385,7 @@ impl InvoiceService for InvoiceGrpc {
         &self,
         req: Request<Streaming<pb::UploadChunk>>,
     ) -> Result<Response<pb::Invoice>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.uploader(&req)?;
         let mut stream = req.into_inner();
         let meta = streams::upload_meta(&mut stream).await?;
         let view = self
@@ -374,7 +402,13 @@ impl InvoiceService for InvoiceGrpc {
         let caller = self.caller(&req)?;
         let (rows, next) = self.app.list_invoices(&caller, req.get_ref()).await?;
         Ok(Response::new(pb::ListInvoicesResponse {
-            items: rows.into_iter().map(convert::invoice_row).collect(),
+            items: rows
+                .into_iter()
+                .map(|(row, unread)| pb::Invoice {
+                    unread_messages: i32::try_from(unread).unwrap_or(i32::MAX),
+                    ..convert::invoice_row(row)
+                })
+                .collect(),
             next_cursor: next.unwrap_or_default(),
         }))
     }
@@ -685,6 +719,96 @@ impl InvoiceService for InvoiceGrpc {
                 .add_exception_comment(&caller, id, &req.get_ref().body)
                 .await?,
         )))
+    }
+
+    async fn list_invoice_messages(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ListInvoiceMessagesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        let rows = self.app.invoice_messages(&caller, id).await?;
+        Ok(Response::new(pb::ListInvoiceMessagesResponse {
+            items: rows.into_iter().map(convert::message).collect(),
+        }))
+    }
+
+    async fn post_invoice_message(
+        &self,
+        req: Request<pb::PostInvoiceMessageRequest>,
+    ) -> Result<Response<pb::InvoiceMessage>, Status> {
+        let caller = self.caller(&req)?;
+        let b = req.into_inner();
+        let id = known_id(&b.invoice_id, "Invoice")?;
+        let row = self
+            .app
+            .post_invoice_message(&caller, id, &b.body, b.internal)
+            .await?;
+        Ok(Response::new(convert::message(row)))
+    }
+
+    async fn portal_list_invoices(
+        &self,
+        req: Request<pb::PortalListInvoicesRequest>,
+    ) -> Result<Response<pb::PortalListInvoicesResponse>, Status> {
+        let caller = self.vendor_caller(&req)?;
+        let page = req.into_inner().page.unwrap_or_default();
+        let (items, next) = self
+            .app
+            .portal_invoices(&caller, &page.cursor, page.limit)
+            .await?;
+        Ok(Response::new(pb::PortalListInvoicesResponse {
+            items: items.into_iter().map(convert::portal_invoice).collect(),
+            next_cursor: next.unwrap_or_default(),
+        }))
+    }
+
+    async fn portal_get_invoice(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::PortalInvoice>, Status> {
+        let caller = self.vendor_caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        Ok(Response::new(convert::portal_invoice(
+            self.app.portal_invoice(&caller, id).await?,
+        )))
+    }
+
+    async fn portal_dispute_invoice(
+        &self,
+        req: Request<pb::PortalDisputeRequest>,
+    ) -> Result<Response<pb::PortalDispute>, Status> {
+        let caller = self.vendor_caller(&req)?;
+        let b = req.into_inner();
+        let id = known_id(&b.invoice_id, "Invoice")?;
+        let d = self
+            .app
+            .portal_dispute(&caller, id, &b.reason, &b.description)
+            .await?;
+        Ok(Response::new(convert::dispute(d)))
+    }
+
+    async fn portal_list_messages(
+        &self,
+        req: Request<pb::IdRequest>,
+    ) -> Result<Response<pb::ListInvoiceMessagesResponse>, Status> {
+        let caller = self.vendor_caller(&req)?;
+        let id = known_id(&req.get_ref().id, "Invoice")?;
+        let rows = self.app.portal_messages(&caller, id).await?;
+        Ok(Response::new(pb::ListInvoiceMessagesResponse {
+            items: rows.into_iter().map(convert::vendor_message).collect(),
+        }))
+    }
+
+    async fn portal_post_message(
+        &self,
+        req: Request<pb::PortalPostMessageRequest>,
+    ) -> Result<Response<pb::InvoiceMessage>, Status> {
+        let caller = self.vendor_caller(&req)?;
+        let b = req.into_inner();
+        let id = known_id(&b.invoice_id, "Invoice")?;
+        let row = self.app.portal_post_message(&caller, id, &b.body).await?;
+        Ok(Response::new(convert::vendor_message(row)))
     }
 
     async fn get_invoice_summary(

@@ -44,7 +44,10 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<InvoiceApp> {
         pool,
         crypto::DataCipher::from_base64(key)?,
         storage::Storage::from_url(&config.storage_url)?,
-        TokenVerifier::from_pem(public)?,
+        (
+            TokenVerifier::from_pem(public)?,
+            ap_kit::token::VendorTokenVerifier::from_pem(public)?,
+        ),
         ServiceTokens::new(&config.service_token_secret)?,
         app::Parts {
             upload_max_bytes: config.upload_max_bytes,

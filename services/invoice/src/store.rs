@@ -5,8 +5,10 @@ pub mod exceptions;
 pub mod extraction;
 pub mod invoices;
 pub mod matching;
+pub mod messages;
 pub mod orders;
 pub mod payables;
+pub mod portal;
 pub mod schema;
 pub mod vendors;
 

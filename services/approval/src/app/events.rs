@@ -20,6 +20,16 @@ use crate::store::tasks::{self as store, NewRequest, NewTask, RequestRow, TaskRo
 
 pub const APPROVAL_REQUESTED: &str = "invoice.approval_requested";
 pub const APPROVAL_WITHDRAWN: &str = "invoice.approval_withdrawn";
+/// A staff member wrote a vendor-facing message on an invoice: the vendor is mailed.
+pub const VENDOR_MESSAGE: &str = "invoice.vendor_message";
+
+#[derive(Debug, Deserialize)]
+struct VendorMessage {
+    invoice_id: Uuid,
+    invoice_number: Option<String>,
+    vendor_email: String,
+    body: String,
+}
 
 #[derive(Debug, Deserialize)]
 struct Requested {
@@ -73,11 +83,47 @@ impl ApprovalApp {
                     .map_err(|e| AppError::invalid("payload_json", e.to_string()))?;
                 self.withdraw(event, body, ctx).await
             }
+            VENDOR_MESSAGE => {
+                let body: VendorMessage = serde_json::from_str(&event.payload_json)
+                    .map_err(|e| AppError::invalid("payload_json", e.to_string()))?;
+                self.mail_vendor(event, body).await
+            }
             other => Err(AppError::invalid(
                 "event_type",
                 format!("{other:?} is not handled here"),
             )),
         }
+    }
+
+    /// Queues the mail to the vendor through the one mail path (sent when mail is enabled,
+    /// held for an ADMIN otherwise); the body is never logged.
+    async fn mail_vendor(&self, event: &Event, m: VendorMessage) -> Result<bool, AppError> {
+        let subject = format!(
+            "Message about your invoice {}",
+            m.invoice_number.as_deref().unwrap_or("(no number)")
+        );
+        let text = format!(
+            "Accounts payable wrote about your invoice {}:\n\n{}\n\n\
+             Reply and follow the invoice in the vendor portal: {}/portal\n",
+            m.invoice_number.as_deref().unwrap_or("(no number)"),
+            m.body,
+            self.public_url(),
+        );
+        let mut conn = self.conn().await?;
+        let fresh = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                if !outbox::mark_processed(conn, event).await? {
+                    return Ok(false);
+                }
+                self.queue_mail(conn, &m.vendor_email, &subject, text)
+                    .await?;
+                Ok(true)
+            })
+            .await?;
+        if fresh {
+            tracing::info!(invoice.id = %m.invoice_id, "vendor message mail queued");
+        }
+        Ok(fresh)
     }
 
     /// Candidates for a level, read from the auth service before any transaction.

@@ -38,5 +38,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    auth.portal_invites (id) {
+        id -> Uuid,
+        vendor_id -> Uuid,
+        token_hash -> Text,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);

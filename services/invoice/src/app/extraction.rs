@@ -254,7 +254,9 @@ impl InvoiceApp {
                 .as_object()
                 .map(|m| m.iter().filter(|(_, v)| v.get("source").and_then(Value::as_str) == Some("manual")).map(|(k, _)| k.clone()).collect())
                 .unwrap_or_default();
-            let resolution = if manual.contains("vendor_id") { None } else { self.resolve_extracted_vendor(conn, &e).await? };
+            // A portal upload's vendor is the token's: the document never moves it to another one.
+            let vendor_fixed = manual.contains("vendor_id") || row.source == "portal";
+            let resolution = if vendor_fixed { None } else { self.resolve_extracted_vendor(conn, &e).await? };
             let vendor_days = match resolution.as_ref().map(|r| r.vendor_id).or(row.vendor_id) {
                 Some(v) => vendor_store::find_vendor(conn, v, false).await?.and_then(|v| v.payment_terms_days),
                 None => None,

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::invoices::InvoiceView;
-use super::{AppError, Caller, InvoiceApp, UPLOAD};
+use super::{AppError, Caller, Identity, InvoiceApp, UPLOAD};
 use crate::domain::sniff::{self, DocumentKind, SNIFF_LEN};
 use crate::domain::status::InvoiceStatus;
 use crate::store::invoices::{self as store, NewDocument, NewInvoice};
@@ -43,7 +43,7 @@ struct Stored {
 }
 
 impl InvoiceApp {
-    #[tracing::instrument(skip_all, fields(upload.source = %meta.source))]
+    #[tracing::instrument(skip_all)]
     pub async fn upload_invoice<S>(
         &self,
         caller: &Caller,
@@ -53,18 +53,26 @@ impl InvoiceApp {
     where
         S: Stream<Item = Result<UploadPart, AppError>> + Unpin,
     {
-        let user = caller.require(UPLOAD)?.user_id.as_uuid();
-        let filename = sniff::sanitize_filename(&meta.filename);
-        let source = match meta.source.as_str() {
-            "" | "upload" => "upload",
-            "api" => "api",
-            _ => return Err(AppError::invalid("source", "must be upload or api")),
+        // A vendor uploads through the portal: the vendor and the source come from its token,
+        // whatever the request says.
+        let (user, source, vendor_id) = match &caller.identity {
+            Identity::Vendor(v) => (None, "portal", Some(*v)),
+            _ => {
+                let user = caller.require(UPLOAD)?.user_id.as_uuid();
+                let source = match meta.source.as_str() {
+                    "" | "upload" => "upload",
+                    "api" => "api",
+                    _ => return Err(AppError::invalid("source", "must be upload or api")),
+                };
+                (Some(user), source, meta.vendor_id)
+            }
         };
+        let filename = sniff::sanitize_filename(&meta.filename);
         let stored = self
             .store_stream(&filename, &meta.declared_content_type, parts)
             .await?;
         match self
-            .register_upload(caller, user, &filename, source, meta.vendor_id, &stored)
+            .register_upload(caller, user, &filename, source, vendor_id, &stored)
             .await
         {
             Ok(view) => Ok(view),
@@ -166,7 +174,7 @@ impl InvoiceApp {
     async fn register_upload(
         &self,
         caller: &Caller,
-        user: Uuid,
+        user: Option<Uuid>,
         filename: &str,
         source: &str,
         vendor_id: Option<Uuid>,
@@ -191,7 +199,7 @@ impl InvoiceApp {
                         vendor_id: vendor.as_ref().map(|v| v.id),
                         vendor_name: vendor.map(|v| v.name),
                         source: source.to_owned(),
-                        uploaded_by: Some(user),
+                        uploaded_by: user,
                     },
                 )
                 .await?;

@@ -32,7 +32,11 @@ pub struct InvoiceView {
 
 /// Opaque keyset cursor: the `(created_at, id)` of the last item of a page.
 pub fn encode_cursor(row: &InvoiceRow) -> String {
-    let raw = format!("{}:{}", row.created_at.timestamp_micros(), row.id);
+    encode_keyset(row.created_at, row.id)
+}
+
+pub fn encode_keyset(created_at: DateTime<Utc>, id: Uuid) -> String {
+    let raw = format!("{}:{id}", created_at.timestamp_micros());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -95,6 +99,33 @@ const STATUSES: &[&str] = &[
 ];
 const PAYMENT_STATUSES: &[&str] = &["pending", "scheduled", "completed", "failed"];
 
+/// One page of the staff list with unread counts and the next cursor: exactly two statements
+/// (public so a test can count them on an instrumented connection).
+pub async fn list_page(
+    conn: &mut AsyncPgConnection,
+    filter: &InvoiceFilter,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<(Vec<(InvoiceRow, i64)>, Option<String>), AppError> {
+    let mut rows = store::list_invoices(conn, filter, after, limit + 1).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.pop();
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let unread = crate::store::messages::unread_counts(conn, &ids).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let n = unread.get(&r.id).copied().unwrap_or(0);
+            (r, n)
+        })
+        .collect();
+    Ok((items, next))
+}
+
 impl InvoiceApp {
     pub(crate) async fn invoice_view(
         &self,
@@ -119,12 +150,14 @@ impl InvoiceApp {
         })
     }
 
-    /// One page of invoices, newest first. One SQL statement per page.
+    /// One page of invoices, newest first, each with its count of unread vendor messages.
+    /// Two SQL statements per page whatever its size: the page, then the unread counts of all
+    /// its invoices at once.
     pub async fn list_invoices(
         &self,
         caller: &Caller,
         req: &pb::ListInvoicesRequest,
-    ) -> Result<(Vec<InvoiceRow>, Option<String>), AppError> {
+    ) -> Result<(Vec<(InvoiceRow, i64)>, Option<String>), AppError> {
         caller.require(STAFF)?;
         let page = req.page.clone().unwrap_or_default();
         let limit = page_limit(page.limit);
@@ -150,14 +183,7 @@ impl InvoiceApp {
             created_to: opt_instant("created_to", &req.created_to)?,
         };
         let mut conn = self.conn().await?;
-        let mut rows = store::list_invoices(&mut conn, &filter, after, limit + 1).await?;
-        let next = if rows.len() as i64 > limit {
-            rows.pop();
-            rows.last().map(encode_cursor)
-        } else {
-            None
-        };
-        Ok((rows, next))
+        list_page(&mut conn, &filter, after, limit).await
     }
 
     pub async fn get_invoice(&self, caller: &Caller, id: Uuid) -> Result<InvoiceView, AppError> {

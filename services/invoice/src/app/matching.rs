@@ -243,7 +243,9 @@ impl InvoiceApp {
             .into_iter()
             .filter(|e| crate::domain::exceptions::is_active(&e.status))
             .collect();
-        let blocking = active.iter().any(|e| is_blocking(&e.severity, &e.status));
+        let blocking = active
+            .iter()
+            .any(|e| is_blocking(&e.code, &e.severity, &e.status));
         let match_status = match_status(&result);
         let within_limit = row
             .total_amount

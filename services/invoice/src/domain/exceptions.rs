@@ -32,9 +32,14 @@ pub const CODES: &[&str] = &[
 /// Codes only an ADMIN may resolve or waive: they are about who gets paid.
 pub const ADMIN_ONLY: &[&str] = &["BANK_DETAILS_CHANGED", "FRAUD_SUSPECTED"];
 
-/// An active high or critical exception blocks approval and payment.
-pub fn is_blocking(severity: &str, status: &str) -> bool {
-    matches!(severity, "high" | "critical") && ACTIVE.contains(&status)
+/// Codes that block whatever their severity: a vendor's dispute stops payment until someone
+/// has looked at it.
+pub const ALWAYS_BLOCKING: &[&str] = &["VENDOR_DISPUTE"];
+
+/// An active high or critical exception, or an active dispute, blocks approval and payment.
+pub fn is_blocking(code: &str, severity: &str, status: &str) -> bool {
+    (matches!(severity, "high" | "critical") || ALWAYS_BLOCKING.contains(&code))
+        && ACTIVE.contains(&status)
 }
 
 pub fn is_active(status: &str) -> bool {
@@ -177,13 +182,15 @@ mod tests {
     }
 
     #[test]
-    fn only_active_high_and_critical_block() {
-        assert!(is_blocking("high", "open"));
-        assert!(is_blocking("critical", "escalated"));
-        assert!(is_blocking("high", "in_progress"));
-        assert!(!is_blocking("medium", "open"));
-        assert!(!is_blocking("critical", "waived"));
-        assert!(!is_blocking("high", "resolved"));
+    fn only_active_high_and_critical_exceptions_and_disputes_block() {
+        assert!(is_blocking("MISSING_PO", "high", "open"));
+        assert!(is_blocking("FRAUD_SUSPECTED", "critical", "escalated"));
+        assert!(is_blocking("MISSING_PO", "high", "in_progress"));
+        assert!(!is_blocking("PRICE_VARIANCE", "medium", "open"));
+        assert!(!is_blocking("FRAUD_SUSPECTED", "critical", "waived"));
+        assert!(!is_blocking("MISSING_PO", "high", "resolved"));
+        assert!(is_blocking("VENDOR_DISPUTE", "medium", "open"));
+        assert!(!is_blocking("VENDOR_DISPUTE", "medium", "resolved"));
     }
 
     #[test]

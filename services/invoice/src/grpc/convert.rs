@@ -202,6 +202,7 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         exceptions: Vec::new(),
         r#match: None,
         touchless: false,
+        unread_messages: 0,
     }
 }
 
@@ -371,6 +372,65 @@ pub fn audit_entry(r: AuditRow, service: &str) -> pb::AuditEntry {
         before_json: r.before_data.map(|v| v.to_string()).unwrap_or_default(),
         after_json: r.after_data.map(|v| v.to_string()).unwrap_or_default(),
         request_id: s(r.request_id),
+    }
+}
+
+pub fn message(m: crate::store::messages::MessageRow) -> pb::InvoiceMessage {
+    pb::InvoiceMessage {
+        id: m.id.to_string(),
+        invoice_id: m.invoice_id.to_string(),
+        internal: m.internal,
+        author: match m.direction.as_str() {
+            crate::store::messages::INBOUND => "vendor".to_owned(),
+            _ => s(m.author_email),
+        },
+        direction: m.direction,
+        body: m.body,
+        created_at: timestamp(m.created_at),
+        read_at: time_s(m.read_at),
+    }
+}
+
+/// A message as the vendor sees it: the staff author's address is not shown.
+pub fn vendor_message(m: crate::store::messages::MessageRow) -> pb::InvoiceMessage {
+    let mut out = message(m);
+    if out.direction != crate::store::messages::INBOUND {
+        out.author = "accounts payable".to_owned();
+    }
+    out.read_at = String::new();
+    out
+}
+
+pub fn portal_invoice(v: crate::app::portal::PortalInvoiceView) -> pb::PortalInvoice {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let r = v.row;
+    pb::PortalInvoice {
+        id: r.id.to_string(),
+        status: v.status.to_owned(),
+        invoice_number: s(r.invoice_number),
+        invoice_date: date(r.invoice_date),
+        due_date: date(r.due_date),
+        currency: s(r.currency).trim().to_owned(),
+        total_amount: r.total_amount.map(money).unwrap_or_default(),
+        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        expected_payment_date: date(v.payment.expected_date),
+        payment_date: date(v.payment.paid_date),
+        amount_paid: v.payment.amount_paid.map(money).unwrap_or_default(),
+        remittance_reference: s(v.payment.remittance_reference),
+        disputed: r.disputed,
+        submitted_at: timestamp(r.created_at),
+        updated_at: timestamp(r.updated_at),
+    }
+}
+
+pub fn dispute(d: crate::app::portal::DisputeView) -> pb::PortalDispute {
+    pb::PortalDispute {
+        id: d.exception.id.to_string(),
+        invoice_id: d.exception.invoice_id.to_string(),
+        reason: d.reason,
+        description: d.description,
+        status: d.exception.status,
+        created_at: timestamp(d.exception.created_at),
     }
 }
 

@@ -148,12 +148,17 @@ pub async fn exceptions_of(
         .await
 }
 
-/// Active high or critical exceptions of an invoice: what blocks approval and payment.
+/// Active high or critical exceptions and active disputes of an invoice: what blocks approval
+/// and payment.
 pub async fn blocking_count(conn: &mut AsyncPgConnection, invoice_id: Uuid) -> QueryResult<i64> {
     exceptions::table
         .filter(exceptions::invoice_id.eq(invoice_id))
         .filter(exceptions::status.eq_any(crate::domain::exceptions::ACTIVE))
-        .filter(exceptions::severity.eq_any(["high", "critical"]))
+        .filter(
+            exceptions::severity
+                .eq_any(["high", "critical"])
+                .or(exceptions::code.eq_any(crate::domain::exceptions::ALWAYS_BLOCKING)),
+        )
         .count()
         .get_result(conn)
         .await
@@ -353,5 +358,32 @@ pub async fn comments_of(
         .order((c::created_at, c::id))
         .select(CommentRow::as_select())
         .load(conn)
+        .await
+}
+
+/// Raises one exception a person asked for (a vendor's dispute): never reconciled away by an
+/// automatic re-run, because its source is not an automatic step.
+pub async fn insert_manual(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+    new: &NewException,
+    source: &str,
+    due_at: DateTime<Utc>,
+) -> QueryResult<ExceptionRow> {
+    let id = Uuid::now_v7();
+    diesel::insert_into(exceptions::table)
+        .values((
+            exceptions::id.eq(id),
+            exceptions::invoice_id.eq(invoice_id),
+            exceptions::code.eq(new.code),
+            exceptions::severity.eq(new.severity),
+            exceptions::message.eq(&new.message),
+            exceptions::details.eq(&new.details),
+            exceptions::source.eq(source),
+            exceptions::finding_key.eq(format!("{}:{id}", new.code)),
+            exceptions::due_at.eq(due_at),
+        ))
+        .returning(ExceptionRow::as_returning())
+        .get_result(conn)
         .await
 }

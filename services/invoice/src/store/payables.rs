@@ -11,10 +11,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-/// Open, in-progress or escalated exceptions of severity high or critical block payment.
+/// Open, in-progress or escalated exceptions of severity high or critical, and active vendor
+/// disputes whatever their severity, block payment (`domain::exceptions::is_blocking`).
 const BLOCKING: &str = "(SELECT count(*) FROM exceptions e WHERE e.invoice_id = i.id \
      AND e.status IN ('open', 'in_progress', 'escalated') \
-     AND e.severity IN ('high', 'critical'))::int";
+     AND (e.severity IN ('high', 'critical') OR e.code = 'VENDOR_DISPUTE'))::int";
 
 #[derive(Clone, Debug, QueryableByName)]
 pub struct PayableRow {

@@ -255,3 +255,17 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    invoice.invoice_messages (id) {
+        id -> Uuid,
+        invoice_id -> Uuid,
+        direction -> Text,
+        internal -> Bool,
+        body -> Text,
+        author_id -> Nullable<Uuid>,
+        author_email -> Nullable<Text>,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}

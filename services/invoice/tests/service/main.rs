@@ -4,6 +4,7 @@
 
 mod extraction;
 mod matching;
+mod messages;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
