@@ -1122,3 +1122,126 @@ async fn re_matching_an_invoice_withdraws_its_open_tasks() {
     .await;
     wait_status(&app, &admin, &id, "approved").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_reassigns_a_task_but_never_decides_it() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token(Role::Admin).await;
+    let (_, first) = app.user_with_token(Role::Approver).await;
+    let (second_email, second) = app.user_with_token(Role::Approver).await;
+    let (_, uploader) = app.user_with_token(Role::Approver).await;
+    let (_, clerk) = app.user_with_token(Role::ApClerk).await;
+    let first_id = me(&app, &first).await;
+    let second_id = me(&app, &second).await;
+    let uploader_id = me(&app, &uploader).await;
+    let clerk_id = me(&app, &clerk).await;
+    ok_json(
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/approval-matrix",
+            &admin,
+            Some(json!({"name": "all", "levels": [{"user_id": first_id}]})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let id = invoice(&app, &admin, "4000.00", Some(&uploader_id)).await;
+    to_approval(&app, &admin, &id).await;
+    let t = task_of(&app, &first, &id).await;
+    let path = format!(
+        "/api/v1/approvals/{}/reassign",
+        t["id"].as_str().expect("id")
+    );
+
+    // Only an ADMIN reassigns; never to the uploader, a clerk or an unknown user.
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            &path,
+            &first,
+            Some(json!({"assignee_id": second_id}))
+        )
+        .await
+        .status(),
+        403
+    );
+    for bad in [
+        uploader_id.clone(),
+        clerk_id,
+        uuid::Uuid::now_v7().to_string(),
+    ] {
+        let r = call(
+            &app,
+            Method::POST,
+            &path,
+            &admin,
+            Some(json!({"assignee_id": bad})),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let moved = ok_json(
+        call(
+            &app,
+            Method::POST,
+            &path,
+            &admin,
+            Some(json!({"assignee_id": second_id, "reason": "first is away"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(moved["assignee"]["email"], second_email.as_str());
+    // The ADMIN who moved it still cannot decide it; the previous assignee no longer can.
+    assert_eq!(
+        decide(&app, &admin, &t, "approve", json!({}))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        decide(&app, &first, &t, "approve", json!({}))
+            .await
+            .status(),
+        403
+    );
+    let all = ok_json(
+        call(
+            &app,
+            Method::GET,
+            "/api/v1/approvals?status=all_open",
+            &admin,
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        all["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|i| i["id"] == t["id"])
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/api/v1/approvals?status=all_open",
+            &second,
+            None
+        )
+        .await
+        .status(),
+        403
+    );
+    ok_json(decide(&app, &second, &t, "approve", json!({})).await, 200).await;
+    wait_status(&app, &admin, &id, "approved").await;
+    let audited = count(&app, "SELECT count(*) FROM approval.audit_log WHERE entity_id = $1 AND action = 'approval_task_reassigned'", &id).await;
+    assert_eq!(audited, 1);
+}
