@@ -52,6 +52,8 @@ cat <<MSG
     admin@example.com (ADMIN)      analyst@example.com (AP_ANALYST)
     approver@example.com (APPROVER) clerk@example.com (AP_CLERK)
     auditor@example.com (AUDITOR)
+  Approvals: approver@example.com decides ACME-1002 at /api/v1/approvals; the email links
+    (mail is held while MAIL_ENABLED is off) are at /api/v1/admin/mail-outbox (admin).
   Database: ${DATABASE_URL%%\?*}
   Stop with Ctrl-C.
 
