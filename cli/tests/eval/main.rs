@@ -5,7 +5,11 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+/// The shared corpus: `AP_CORPUS_DIR`, else `../shared/corpus` beside the checkout.
+fn corpus_root() -> String {
+    std::env::var("AP_CORPUS_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").to_owned())
+}
 
 fn apctl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_apctl"))
@@ -32,7 +36,7 @@ fn json(out: &Output) -> Value {
 }
 
 fn corpus(sub: &str) -> String {
-    format!("{CORPUS}/{sub}")
+    format!("{}/{sub}", corpus_root())
 }
 
 fn field<'a>(report: &'a Value, name: &str) -> &'a Value {

@@ -10,12 +10,16 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::{TestApp, assert_error};
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+/// The shared corpus: `AP_CORPUS_DIR`, else `../shared/corpus` beside the checkout.
+fn corpus_root() -> String {
+    std::env::var("AP_CORPUS_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").to_owned())
+}
 const MIB: usize = 1024 * 1024;
 const LIMIT: usize = 20 * MIB;
 
 fn corpus(rel: &str) -> Vec<u8> {
-    let path = Path::new(CORPUS).join(rel);
+    let path = Path::new(&corpus_root()).join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
