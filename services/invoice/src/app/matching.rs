@@ -369,6 +369,10 @@ impl InvoiceApp {
             Some(v) => crate::store::vendors::find_vendor(conn, v, false).await?,
             None => None,
         };
+        let department = match po {
+            Some(p) => store::po_cost_centre(conn, p.id).await?,
+            None => None,
+        };
         outbox::enqueue(
             conn,
             APPROVAL_DESTINATION,
@@ -380,6 +384,7 @@ impl InvoiceApp {
                 "vendor_id": row.vendor_id.map(|v| v.to_string()),
                 "vendor_name": row.vendor_name,
                 "vendor_category": vendor.and_then(|v| v.category),
+                "department": department,
                 "currency": row.currency,
                 "total_amount": row.total_amount.map(money),
                 "po_number": po.as_ref().map(|p| p.po_number.clone()),

@@ -582,3 +582,28 @@ pub async fn match_run_of(conn: &mut AsyncPgConnection, invoice_id: Uuid) -> Que
             .optional()?;
     Ok(row.map_or(0, |r| r.runs))
 }
+
+#[derive(QueryableByName)]
+struct CostCentre {
+    #[diesel(sql_type = Text)]
+    cost_centre: String,
+}
+
+/// The purchase order's cost centre when all its lines that name one agree (the department
+/// the approval matrix routes by); `None` when none or several are named.
+pub async fn po_cost_centre(
+    conn: &mut AsyncPgConnection,
+    po_id: Uuid,
+) -> QueryResult<Option<String>> {
+    let rows: Vec<CostCentre> = diesel::sql_query(
+        "SELECT DISTINCT btrim(cost_centre) AS cost_centre FROM po_lines \
+         WHERE po_id = $1 AND btrim(coalesce(cost_centre, '')) <> '' LIMIT 2",
+    )
+    .bind::<SqlUuid, _>(po_id)
+    .load(conn)
+    .await?;
+    Ok(match rows.as_slice() {
+        [one] => Some(one.cost_centre.clone()),
+        _ => None,
+    })
+}

@@ -406,6 +406,67 @@ async fn a_non_po_invoice_skips_matching_and_goes_to_approval_with_an_event() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_approval_request_names_the_purchase_orders_cost_centre_as_department() {
+    let svc = spawn().await;
+    let v = svc.vendor("Acme", true).await;
+    let client = svc.db.client().await;
+    let department = |number: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .query_one(
+                    "SELECT payload->>'department' FROM invoice.outbox o JOIN invoice.invoices i \
+                     ON i.id::text = o.payload->>'invoice_id' \
+                     WHERE o.event_type = 'invoice.approval_requested' AND i.invoice_number = $1",
+                    &[&number],
+                )
+                .await
+                .expect("event")
+                .get::<_, Option<String>>(0)
+        }
+    };
+    for (po_number, inv, centres, price) in [
+        ("PO-D1", "INV-D1", "Plant-7", "100.00"),
+        ("PO-D2", "INV-D2", "Plant-7,Plant-9", "120.00"),
+    ] {
+        let po = svc
+            .po(
+                po_number,
+                &v,
+                &[l("100", price), l("100", price)],
+                "3way",
+                "",
+            )
+            .await;
+        svc.receive(&po, &format!("GR-{po_number}"), &["100", "100"])
+            .await;
+        let names: Vec<&str> = centres.split(',').collect();
+        for (i, name) in names.iter().enumerate() {
+            client
+                .execute(
+                    "UPDATE invoice.po_lines SET cost_centre = $1 WHERE po_id = $2::text::uuid AND line_number = $3",
+                    &[name, &po, &i32::try_from(i + 1).expect("line")],
+                )
+                .await
+                .expect("cost centre");
+        }
+        let id = svc
+            .extracted(
+                &v,
+                inv,
+                Some(po_number),
+                "USD",
+                &[l("100", price), l("100", price)],
+            )
+            .await;
+        expect(&svc.matched(&id).await, "pending_approval", &[]);
+    }
+    // One cost centre on the PO: that is the department; two disagreeing: none.
+    assert_eq!(department("INV-D1").await.as_deref(), Some("Plant-7"));
+    assert_eq!(department("INV-D2").await, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_exact_duplicate_blocks_and_a_cancelled_original_does_not_count() {
     let svc = spawn().await;
     let v = svc.vendor("Acme", false).await;
