@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark: GET /api/v1/invoices?limit=50 through gateway + gRPC + PostgreSQL with N invoices
-# (default 100,000), 16 concurrent clients, release build. Prints wrk's latency distribution.
+# Benchmark: GET /api/v1/invoices?limit=50 and one invoice detail through gateway + gRPC +
+# PostgreSQL with N invoices (default 100,000), 16 concurrent clients, release build. Prints
+# wrk's latency distributions.
 #   scripts/bench/invoice-list.sh [N] [DURATION]
 # Needs wrk (Debian: apt-get install wrk). Uses its own database `ap_bench` on the server that
 # scripts/postgres.sh finds, and port 18080.
@@ -51,6 +52,12 @@ echo "== GET /api/v1/invoices?limit=50 ($N invoices, 16 connections, $DURATION)"
 wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:18080/api/v1/invoices?limit=50"
 echo "== same, filtered by status and searched (q=INV-00042)"
 wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:18080/api/v1/invoices?limit=50&status=approved&q=INV-00042"
+# A detail with everything on it: ACME-1002 of the demo waits for approval, so the gateway
+# also asks the approval service for its tasks.
+DETAIL=$(curl -sf "localhost:18080/api/v1/invoices?q=ACME-1002&limit=1" -H "Authorization: Bearer $TOKEN" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
+echo "== GET /api/v1/invoices/{id} (ACME-1002: lines, match, exceptions, approval tasks)"
+wrk -t2 -c16 -d"$DURATION" --latency -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:18080/api/v1/invoices/$DETAIL"
 echo "== /health/live"
 wrk -t2 -c16 -d10s --latency "http://127.0.0.1:18080/health/live"
 echo "== resident memory of the all-in-one process (KiB)"
