@@ -25,9 +25,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM debian:${DEBIAN_RELEASE}-slim AS runtime
 # ca-certificates: TLS to a managed PostgreSQL, Sentry and OTLP collectors.
 # curl: the HTTP health check below (the slim image ships none).
+# util-linux: `prlimit`, which runs each extraction helper under memory/CPU/file limits
+# (essential in Debian, named so that it is never dropped).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl poppler-utils \
-      tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
+      tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra util-linux \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ap \
  && useradd --system --uid 10001 --gid ap --home-dir /nonexistent --no-create-home \

@@ -53,7 +53,8 @@ cat <<MSG
     approver@example.com (APPROVER) clerk@example.com (AP_CLERK)
     auditor@example.com (AUDITOR)
   Approvals: approver@example.com decides ACME-1002 at /api/v1/approvals; the email links
-    (mail is held while MAIL_ENABLED is off) are at /api/v1/admin/mail-outbox (admin).
+    (mail is held while MAIL_ENABLED is off) are at /api/v1/admin/mail-outbox, read by the
+    approver themself (each user sees only their own mail).
   Database: ${DATABASE_URL%%\?*}
   Stop with Ctrl-C.
 

@@ -1,4 +1,6 @@
-//! `apctl keys generate`: an Ed25519 key pair for signing access tokens.
+//! `apctl keys generate`: an Ed25519 key pair for signing access tokens, one key pair per
+//! service for its service tokens (`service_<name>.pem`, `public/service_<name>.pub.pem`), and the
+//! data-encryption key.
 
 use std::path::Path;
 
@@ -26,6 +28,18 @@ pub fn generate(dir: &Path, force: bool) -> anyhow::Result<()> {
     }
     println!("JWT_PRIVATE_KEY={}", private.display());
     println!("JWT_PUBLIC_KEY={}", public.display());
+    // Each service's private key goes to that service only; the public ones to everybody.
+    // Public halves in `public/`, one directory every container mounts.
+    std::fs::create_dir_all(dir.join("public"))?;
+    for (name, private_var, public_var) in ap_kit::config::SERVICE_KEY_VARS {
+        let private = dir.join(format!("service_{name}.pem"));
+        let public = dir.join("public").join(format!("service_{name}.pub.pem"));
+        let (private_pem, public_pem) = ap_kit::token::generate_ed25519_pem()?;
+        write_private(&private, private_pem.expose_secret())?;
+        std::fs::write(&public, public_pem)?;
+        println!("{private_var}={}", private.display());
+        println!("{public_var}={}", public.display());
+    }
     println!("DATA_ENCRYPTION_KEY=$(cat {})", data_key.display());
     Ok(())
 }

@@ -66,58 +66,83 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
     match target {
         Target::Auth => {
             ap_auth::migrate(config.database_url()).await?;
-            let app = ap_auth::Application::build(&config, config.services.auth_listen).await?;
+            let app = ap_auth::Application::build(
+                &config.for_service("auth"),
+                config.services.auth_listen,
+            )
+            .await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Invoice => {
             ap_invoice::migrate(config.database_url()).await?;
-            let app =
-                ap_invoice::Application::build(&config, config.services.invoice_listen).await?;
+            let app = ap_invoice::Application::build(
+                &config.for_service("invoice"),
+                config.services.invoice_listen,
+            )
+            .await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Payment => {
             ap_payment::migrate(config.database_url()).await?;
-            let app =
-                ap_payment::Application::build(&config, config.services.payment_listen).await?;
+            let app = ap_payment::Application::build(
+                &config.for_service("payment"),
+                config.services.payment_listen,
+            )
+            .await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Approval => {
             ap_approval::migrate(config.database_url()).await?;
-            let app =
-                ap_approval::Application::build(&config, config.services.approval_listen).await?;
+            let app = ap_approval::Application::build(
+                &config.for_service("approval"),
+                config.services.approval_listen,
+            )
+            .await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Askai => {
             // Its reporting views read the invoice and payment tables: `apctl migrate` (the
             // migrate Job) runs first; alone, this fails clearly if those tables are missing.
             ap_askai::migrate(config.database_url()).await?;
-            let app = ap_askai::Application::build(&config, config.services.askai_listen).await?;
+            let app = ap_askai::Application::build(
+                &config.for_service("askai"),
+                config.services.askai_listen,
+            )
+            .await?;
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Gateway => {
-            let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
+            let gateway =
+                ap_gateway::Gateway::build(&config.for_service("gateway"), config.gateway_addr)
+                    .await?;
             gateway.run_until(ap_kit::shutdown::signal()).await
         }
         Target::All => run_all(with_dev_keys(config)?).await,
     }
 }
 
+/// Each service is built from its own view of the configuration (`Config::for_service`):
+/// only the auth service ever holds the token-signing key, and each service only its own
+/// service credential, as if they ran in separate processes.
 async fn run_all(mut config: ap_kit::Config) -> anyhow::Result<()> {
     migrate_all(config.database_url()).await?;
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let auth = ap_auth::Application::build(&config, loopback).await?;
+    let auth = ap_auth::Application::build(&config.for_service("auth"), loopback).await?;
     config.services.auth_url = format!("http://{}", auth.local_addr());
     // Invoice and approval call each other: the approval listener is bound first.
     let approval_listener = tokio::net::TcpListener::bind(loopback).await?;
     config.services.approval_url = format!("http://{}", approval_listener.local_addr()?);
-    let invoice = ap_invoice::Application::build(&config, loopback).await?;
+    let invoice = ap_invoice::Application::build(&config.for_service("invoice"), loopback).await?;
     config.services.invoice_url = format!("http://{}", invoice.local_addr());
-    let payment = ap_payment::Application::build(&config, loopback).await?;
+    let payment = ap_payment::Application::build(&config.for_service("payment"), loopback).await?;
     config.services.payment_url = format!("http://{}", payment.local_addr());
-    let approval = ap_approval::Application::build_on(&config, approval_listener).await?;
-    let askai = ap_askai::Application::build(&config, loopback).await?;
+    let approval =
+        ap_approval::Application::build_on(&config.for_service("approval"), approval_listener)
+            .await?;
+    let askai = ap_askai::Application::build(&config.for_service("askai"), loopback).await?;
     config.services.askai_url = format!("http://{}", askai.local_addr());
-    let gateway = ap_gateway::Gateway::build(&config, config.gateway_addr).await?;
+    let gateway =
+        ap_gateway::Gateway::build(&config.for_service("gateway"), config.gateway_addr).await?;
     tracing::info!(
         gateway = %gateway.local_addr(), auth = %config.services.auth_url, invoice = %config.services.invoice_url,
         payment = %config.services.payment_url, approval = %config.services.approval_url,

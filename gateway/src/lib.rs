@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ap_kit::Config;
-use ap_kit::token::TokenVerifier;
 use ap_proto::approval::v1::approval_service_client::ApprovalServiceClient;
 use ap_proto::askai::v1::ask_ai_service_client::AskAiServiceClient;
 use ap_proto::auth::v1::auth_service_client::AuthServiceClient;
@@ -49,10 +48,6 @@ const IMPORT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Builds the state from configuration; channels connect lazily.
 pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
-    let public = config
-        .jwt_public_key
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the gateway"))?;
     let auth_channel =
         ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?;
     let invoice_channel =
@@ -77,7 +72,8 @@ pub fn build_state(config: &Config) -> anyhow::Result<AppState> {
         // Up to 1,000 rows of any width come back in one message.
         askai: AskAiServiceClient::new(intercepted(askai_channel.clone()))
             .max_decoding_message_size(32 * 1024 * 1024),
-        verifier: TokenVerifier::from_pem(public)?,
+        // The gateway refuses revoked sessions itself too, before any service is called.
+        verifier: ap_kit::revocation::access_verifier(config, &config.service_tokens("gateway")?)?,
         backends: vec![
             Backend {
                 name: "auth",
@@ -360,7 +356,8 @@ fn payment_routes() -> Router<AppState> {
 /// 1. request id — scoped before anything logs, so every line and error body carries it;
 /// 2. propagate it, and the security headers, onto every response, including ones made by
 ///    inner layers (a panic's 500, a 404, a 413);
-/// 3. Sentry hub + HTTP transaction per request;
+/// 3. the approval token taken out of `/approvals/email/{token}` URIs (routing already read
+///    it), then the Sentry hub + HTTP transaction per request;
 /// 4. the `http` span with request id and route, parent of every log line below;
 /// 5. client address (trusted-proxy aware), needed by the rate limiters and services;
 /// 6. access log + metrics, which see the final status;
@@ -402,6 +399,8 @@ pub fn with_layers(router: Router, config: &Config) -> Router {
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
             ))
+            // Before Sentry sees the request: an email-approval token never leaves in a URL.
+            .layer(axum::middleware::from_fn(middleware::redact_link_tokens))
             .layer(sentry_tower::NewSentryLayer::<Request<axum::body::Body>>::new_from_top())
             .layer(sentry_tower::SentryHttpLayer::new().enable_transaction())
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {

@@ -43,6 +43,28 @@ pub async fn access_log(req: Request, next: Next) -> Response {
     response
 }
 
+/// Takes the approval token (a credential) out of the request URI of `/approvals/email/{token}`
+/// before the layers inside this one see it — Sentry's request URL and transaction name, any
+/// log of the URI. Routing has already captured it as the `{token}` path parameter, which is
+/// all the handler reads.
+pub async fn redact_link_tokens(mut req: Request, next: Next) -> Response {
+    if let std::borrow::Cow::Owned(clean) = ap_kit::telemetry::redact_link_tokens(req.uri().path())
+    {
+        let path_and_query = match req.uri().query() {
+            Some(q) => format!("{clean}?{q}"),
+            None => clean,
+        };
+        let mut parts = req.uri().clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    next.run(req).await
+}
+
 /// Gives every error response the house JSON body, whoever produced it (router 404/405,
 /// body-limit 413, extractor rejections), and hides any 5xx body.
 pub async fn normalize_errors(req: Request, next: Next) -> Response {

@@ -1,4 +1,5 @@
-//! Per-client-address rate limits (governor), answered with 429 and `Retry-After`.
+//! Per-client-address rate limits (governor), answered with 429 and `Retry-After`. IPv6
+//! clients are counted per /64 (`ap_kit::net::address_block`).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -29,9 +30,10 @@ impl Limiter {
         }
     }
 
-    /// Seconds to wait when `ip` is over its budget.
+    /// Seconds to wait when `ip` (its /64, for IPv6) is over its budget.
     pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.inner.check_key(&ip).map_err(|not_until| {
+        let key = ap_kit::net::address_block(ip);
+        self.inner.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
@@ -74,6 +76,29 @@ mod tests {
         assert!(
             limiter.check(IpAddr::from([192, 0, 2, 2])).is_ok(),
             "other addresses unaffected"
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_share_one_budget_per_slash_64() {
+        let limiter = Limiter::per_minute("login", 3);
+        let hosts: Vec<IpAddr> = (1..=3u16)
+            .map(|n| IpAddr::from([0x2001, 0xdb8, 0, 7, n, n, n, n]))
+            .collect();
+        for ip in &hosts {
+            assert!(limiter.check(*ip).is_ok());
+        }
+        // A fourth, never-seen address of the same /64 is over the shared budget.
+        assert!(
+            limiter
+                .check(IpAddr::from([0x2001, 0xdb8, 0, 7, 9, 9, 9, 9]))
+                .is_err()
+        );
+        assert!(
+            limiter
+                .check(IpAddr::from([0x2001, 0xdb8, 0, 8, 1, 1, 1, 1]))
+                .is_ok(),
+            "the next /64 has its own budget"
         );
     }
 }

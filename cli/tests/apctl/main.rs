@@ -44,7 +44,12 @@ fn production_with_default_or_missing_secrets_refuses_to_start_naming_the_variab
     );
     assert!(!out.status.success());
     let msg = text(&out);
-    for var in ["SERVICE_TOKEN_SECRET", "JWT_PRIVATE_KEY", "JWT_PUBLIC_KEY"] {
+    // The old shared secret is refused outright; each service's public key is required.
+    for var in [
+        "SERVICE_TOKEN_SECRET",
+        "JWT_PUBLIC_KEY",
+        "SERVICE_PUBLIC_KEY_INVOICE",
+    ] {
         assert!(msg.contains(var), "{var} not named in: {msg}");
     }
     assert!(
@@ -82,6 +87,35 @@ fn keys_generate_writes_a_private_key_only_its_owner_reads_and_never_overwrites_
     }
     let public = std::fs::read_to_string(dir.join("jwt_public.pem")).expect("public");
     ap_kit::token::TokenVerifier::from_pem(&public).expect("public key loads");
+    // One service-token key pair per service, private halves for their owner only.
+    let service_private = dir.join("service_payment.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&service_private)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "service key must not be group/world readable"
+        );
+    }
+    let payment = ap_kit::token::ServiceTokens::new(
+        "payment",
+        &secrecy::SecretString::from(std::fs::read_to_string(&service_private).expect("key")),
+        &[(
+            "payment".to_owned(),
+            std::fs::read_to_string(dir.join("public/service_payment.pub.pem")).expect("public"),
+        )],
+    )
+    .expect("service keys load");
+    let token = payment.issue("payment").expect("issue");
+    assert_eq!(
+        payment.verify(&token, &["payment"]).as_deref(),
+        Ok("payment")
+    );
     let again = apctl(&["keys", "generate", "--out", &dir_s], &[]);
     assert!(!again.status.success());
     assert_eq!(

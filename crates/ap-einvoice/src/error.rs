@@ -41,6 +41,10 @@ pub enum Error {
     /// The PDF container could not be read.
     #[error("invalid pdf: {0}")]
     Pdf(String),
+    /// The PDF breaks a bound of [`crate::PdfLimits`] (a decompression bomb, absurd page or
+    /// object counts); the message is fit to show to the uploader.
+    #[error("{0}")]
+    PdfLimit(#[from] crate::PdfLimit),
     /// The PDF is readable but carries no e-invoice XML attachment.
     #[error("pdf carries no embedded e-invoice xml")]
     NoEmbeddedXml,

@@ -23,7 +23,10 @@
 //! # Safety on hostile input
 //! Any DTD is refused ([`Error::XmlForbidden`]), which rules out external entities (XXE) and
 //! entity-expansion bombs. Input size, element depth and element count are bounded by
-//! [`Limits`]. Parsing never panics.
+//! [`Limits`]. Parsing never panics. A PDF is bounded by [`PdfLimits`] before any PDF parser
+//! sees it: every stream is decoded into a counting sink, so decompression bombs (stacked
+//! filters, object streams) are refused with [`Error::PdfLimit`], as are absurd object and page
+//! counts.
 //!
 //! ```no_run
 //! let bytes = std::fs::read("invoice.xml")?;
@@ -48,7 +51,10 @@ pub use error::{Error, Result};
 pub use model::{
     AllowanceCharge, DocumentKind, Invoice, InvoiceLine, Party, PayeeAccount, Totals, VatBreakdown,
 };
-pub use pdf::{EmbeddedXml, extract_embedded_xml, extract_embedded_xml_with};
+pub use pdf::{
+    EmbeddedXml, PdfLimit, PdfLimits, extract_embedded_xml, extract_embedded_xml_limited,
+    extract_embedded_xml_with,
+};
 pub use totals::{TotalsIssue, check_totals};
 pub use xml::Limits;
 

@@ -18,10 +18,12 @@ mod approval;
 mod askai;
 mod payment;
 mod portal;
+mod service_keys;
 pub use approval::{ApprovalSettings, DEV_APPROVAL_TOKEN_SECRET, MailSettings};
 pub use askai::AskAiSettings;
 pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
 pub use portal::{MAX_VERIFY_CACHE, PortalSettings};
+pub use service_keys::{SERVICE_KEY_VARS, ServiceKeys};
 
 /// Where the process runs; decides defaults and how strict validation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,11 +129,15 @@ pub struct Config {
     pub app_env: AppEnv,
     pub database_url: SecretString,
     pub database_max_connections: usize,
-    /// Ed25519 private key (PEM); only the auth service signs.
+    /// Ed25519 private key (PEM); only the auth service signs and only it requires one.
     pub jwt_private_key: Option<SecretString>,
     /// Ed25519 public key (PEM); every service verifies.
     pub jwt_public_key: Option<String>,
-    pub service_token_secret: SecretString,
+    /// Each service's own credential for service tokens, and every service's public key.
+    pub service_keys: ServiceKeys,
+    /// How often every verifier asks the auth service which sessions were revoked
+    /// (`REVOCATION_POLL_MS`, at most 15 s).
+    pub revocation_poll: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub lockout: LockoutPolicy,
@@ -225,12 +231,10 @@ const KNOWN_DEFAULTS: &[&str] = &[
     "change_me",
     "secret",
     "password",
-    "dev-service-token-secret-not-for-production",
     "dev-approval-token-secret-not-for-production",
     "replace-me",
 ];
 
-pub const DEV_SERVICE_TOKEN_SECRET: &str = "dev-service-token-secret-not-for-production";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ap";
 
 impl Config {
@@ -258,35 +262,32 @@ impl Config {
             None => SecretString::from(DEFAULT_DATABASE_URL.to_owned()),
         };
         let jwt_private_key =
-            read_pem(&get, "JWT_PRIVATE_KEY", &mut errors).map(SecretString::from);
+            read_private_pem(&get, "JWT_PRIVATE_KEY", &mut errors).map(SecretString::from);
         let jwt_public_key = read_pem(&get, "JWT_PUBLIC_KEY", &mut errors);
-        if prod {
-            if jwt_private_key.is_none() {
-                errors.push(ConfigError::Missing {
-                    var: "JWT_PRIVATE_KEY",
-                });
-            }
-            if jwt_public_key.is_none() {
-                errors.push(ConfigError::Missing {
-                    var: "JWT_PUBLIC_KEY",
-                });
-            }
+        // The private key is checked by the auth service, the only process that loads it.
+        if prod && jwt_public_key.is_none() {
+            errors.push(ConfigError::Missing {
+                var: "JWT_PUBLIC_KEY",
+            });
         }
-        let service_token_secret = match get("SERVICE_TOKEN_SECRET") {
-            Some(s) => {
-                if prod {
-                    check_strong("SERVICE_TOKEN_SECRET", &s, &mut errors);
-                }
-                SecretString::from(s)
-            }
-            None if prod => {
-                errors.push(ConfigError::Missing {
-                    var: "SERVICE_TOKEN_SECRET",
-                });
-                SecretString::from(String::new())
-            }
-            None => SecretString::from(DEV_SERVICE_TOKEN_SECRET.to_owned()),
-        };
+        let service_keys = ServiceKeys::from_lookup(&get, prod, &mut errors);
+        if prod && get("SERVICE_TOKEN_SECRET").is_some() {
+            errors.push(ConfigError::Invalid {
+                var: "SERVICE_TOKEN_SECRET",
+                reason: "no longer used: give each service its SERVICE_KEY_<NAME> \
+                         (see docs/configuration.md)"
+                    .into(),
+            });
+        }
+        let revocation_poll_ms: u64 = parse_or(&get, "REVOCATION_POLL_MS", 10_000, &mut errors);
+        if !(50..=15_000).contains(&revocation_poll_ms) {
+            errors.push(ConfigError::Invalid {
+                var: "REVOCATION_POLL_MS",
+                reason: "must be between 50 and 15000 (revocation must reach every service \
+                         within a minute)"
+                    .into(),
+            });
+        }
 
         let cors_origins: Vec<String> = get("CORS_ORIGINS")
             .map(|v| {
@@ -418,7 +419,8 @@ impl Config {
             database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", 10, &mut errors),
             jwt_private_key,
             jwt_public_key,
-            service_token_secret,
+            service_keys,
+            revocation_poll: Duration::from_millis(revocation_poll_ms.clamp(50, 15_000)),
             access_token_ttl: secs(&get, "ACCESS_TOKEN_TTL_SECS", 900, &mut errors),
             refresh_token_ttl: secs(&get, "REFRESH_TOKEN_TTL_SECS", 14 * 24 * 3600, &mut errors),
             lockout: LockoutPolicy {
@@ -507,6 +509,24 @@ impl Config {
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
     }
+
+    /// The configuration as service `name` may see it: the token-signing private key only
+    /// for the auth service, and no other service's private service key. `apctl serve`
+    /// hands each service its own view, also when all run in one process.
+    #[must_use]
+    pub fn for_service(&self, name: &str) -> Config {
+        let mut view = self.clone();
+        if name != "auth" {
+            view.jwt_private_key = None;
+        }
+        view.service_keys = self.service_keys.only(name);
+        view
+    }
+
+    /// The service-token credential of service `name` (one of [`SERVICE_KEY_VARS`]).
+    pub fn service_tokens(&self, name: &str) -> anyhow::Result<crate::token::ServiceTokens> {
+        self.service_keys.tokens_for(name)
+    }
 }
 
 fn parse_or<T: FromStr>(
@@ -537,6 +557,22 @@ fn secs(
     errors: &mut Vec<ConfigError>,
 ) -> Duration {
     Duration::from_secs(parse_or(get, var, default, errors))
+}
+
+/// A private key, read like [`read_pem`] except that a file that does not exist counts as
+/// unset: a private key is mounted only into the process that uses it, while every process
+/// may share one environment file naming its path. The process that needs the key then
+/// refuses to start, naming the variable.
+fn read_private_pem(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    let raw = get(var)?;
+    if !raw.trim_start().starts_with("-----BEGIN") && !std::path::Path::new(raw.trim()).exists() {
+        return None;
+    }
+    read_pem(get, var, errors)
 }
 
 /// A PEM is given inline (`-----BEGIN ...`) or as the path of a file holding it.
@@ -642,29 +678,39 @@ mod tests {
         let text = err.to_string();
         for var in [
             "DATABASE_URL",
-            "JWT_PRIVATE_KEY",
             "JWT_PUBLIC_KEY",
-            "SERVICE_TOKEN_SECRET",
+            "SERVICE_PUBLIC_KEY_INVOICE",
+            "SERVICE_PUBLIC_KEY_PAYMENT",
         ] {
             assert!(text.contains(var), "{var} missing from {text}");
         }
+        assert!(
+            !text.contains("JWT_PRIVATE_KEY"),
+            "only the auth service needs the signing key: {text}"
+        );
     }
 
     #[test]
-    fn production_refuses_the_published_default_service_secret() {
+    fn production_refuses_the_published_development_service_keys() {
+        let (private, public) = crate::token::development_service_key("payment").expect("dev key");
         let err = load(&[
             ("APP_ENV", "production"),
-            ("SERVICE_TOKEN_SECRET", DEV_SERVICE_TOKEN_SECRET),
+            ("SERVICE_KEY_PAYMENT", private.expose_secret()),
+            ("SERVICE_PUBLIC_KEY_PAYMENT", &public),
         ])
         .expect_err("must refuse");
         assert!(err.0.contains(&ConfigError::Weak {
-            var: "SERVICE_TOKEN_SECRET",
-            reason: "a published default"
+            var: "SERVICE_KEY_PAYMENT",
+            reason: "the published development key"
+        }));
+        assert!(err.0.contains(&ConfigError::Weak {
+            var: "SERVICE_PUBLIC_KEY_PAYMENT",
+            reason: "the published development key"
         }));
     }
 
     #[test]
-    fn production_refuses_short_secrets_and_wildcard_cors() {
+    fn production_refuses_the_old_shared_service_secret_and_wildcard_cors() {
         let err = load(&[
             ("APP_ENV", "production"),
             ("SERVICE_TOKEN_SECRET", "abc123"),
@@ -674,6 +720,64 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("SERVICE_TOKEN_SECRET"));
         assert!(text.contains("CORS_ORIGINS"));
+    }
+
+    #[test]
+    fn a_production_service_without_its_own_key_does_not_start() {
+        let mut env: HashMap<String, String> = HashMap::new();
+        for (name, private_var, public_var) in SERVICE_KEY_VARS {
+            let (private, public) = crate::token::generate_ed25519_pem().expect("keys");
+            env.insert((*public_var).into(), public);
+            if ["invoice", "approval"].contains(name) {
+                env.insert((*private_var).into(), private.expose_secret().to_owned());
+            }
+        }
+        let mut errors = Vec::new();
+        let keys = ServiceKeys::from_lookup(&|k: &str| env.get(k).cloned(), true, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let invoice = keys.tokens_for("invoice").expect("its own key");
+        let token = invoice.issue("invoice").expect("issue");
+        // Another process verifies it with the public key alone and cannot sign as invoice.
+        let approval_view = keys.only("approval");
+        let approval = approval_view.tokens_for("approval").expect("its own key");
+        assert_eq!(
+            approval.verify(&token, &["invoice"]).as_deref(),
+            Ok("invoice")
+        );
+        assert!(
+            approval_view.tokens_for("invoice").is_err(),
+            "no other view holds the invoice key"
+        );
+        let err = keys.tokens_for("payment").err().expect("no key");
+        assert!(err.to_string().contains("SERVICE_KEY_PAYMENT"), "{err}");
+    }
+
+    #[test]
+    fn a_private_key_not_mounted_in_this_process_counts_as_unset() {
+        let config = load(&[
+            ("JWT_PRIVATE_KEY", "/nonexistent/jwt_private.pem"),
+            ("SERVICE_KEY_INVOICE", "/nonexistent/service_invoice.pem"),
+        ])
+        .expect("loads");
+        assert!(config.jwt_private_key.is_none());
+        // A public key must be there, wherever it is named.
+        let err = load(&[("JWT_PUBLIC_KEY", "/nonexistent/jwt_public.pem")]).expect_err("public");
+        assert!(err.to_string().contains("JWT_PUBLIC_KEY"));
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none() {
+        assert!(load(&[]).expect("loads").trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_revocation_poll_is_bounded_to_fifteen_seconds() {
+        assert_eq!(
+            load(&[]).expect("loads").revocation_poll,
+            Duration::from_secs(10)
+        );
+        let err = load(&[("REVOCATION_POLL_MS", "60000")]).expect_err("too slow");
+        assert!(err.to_string().contains("REVOCATION_POLL_MS"));
     }
 
     #[test]

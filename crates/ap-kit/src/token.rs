@@ -1,6 +1,8 @@
 //! Access tokens (JWT, EdDSA/Ed25519) into a typed principal, role guards, service tokens for
 //! calls that act for no user, and Ed25519 key generation for `apctl keys generate`.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ap_types::{Role, SessionId, UserId};
@@ -190,11 +192,13 @@ impl VendorTokenVerifier {
     }
 }
 
-/// Verifies access tokens with the public key; every service holds one.
+/// Verifies access tokens with the public key; every service holds one. With a revocation
+/// cache attached, tokens of sessions the auth service reported dead are refused too.
 #[derive(Clone)]
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
+    revocations: Option<Arc<crate::revocation::SessionRevocations>>,
 }
 
 impl TokenVerifier {
@@ -207,7 +211,21 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         // Tokens live 15 minutes; a few seconds of clock skew between hosts is enough.
         validation.leeway = 5;
-        Ok(Self { key, validation })
+        Ok(Self {
+            key,
+            validation,
+            revocations: None,
+        })
+    }
+
+    /// Refuses the sessions `revocations` knows to be dead (see [`crate::revocation`]).
+    #[must_use]
+    pub fn with_revocations(
+        mut self,
+        revocations: Arc<crate::revocation::SessionRevocations>,
+    ) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
@@ -215,13 +233,19 @@ impl TokenVerifier {
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
         let c = data.claims;
         let invalid = |what: &str| TokenError::Invalid(format!("bad {what} claim"));
-        Ok(Principal {
+        let principal = Principal {
             user_id: c.sub.parse().map_err(|_| invalid("sub"))?,
             role: c.role.parse().map_err(|_| invalid("role"))?,
             email: c.email,
             session_id: c.sid.parse().map_err(|_| invalid("sid"))?,
             token_id: c.jti,
-        })
+        };
+        if let Some(revocations) = &self.revocations
+            && revocations.is_revoked(principal.session_id)
+        {
+            return Err(TokenError::Invalid("session revoked".into()));
+        }
+        Ok(principal)
     }
 
     /// Verifies the `authorization: Bearer …` value of a request.
@@ -242,54 +266,155 @@ struct ServiceClaims {
     exp: i64,
 }
 
-/// Short-lived HMAC tokens naming the calling service, for relays and jobs.
+/// Every service identity a token may carry. `apctl` is not one: it acts in-process and
+/// never presents a token.
+pub const SERVICE_NAMES: &[&str] = &["auth", "invoice", "payment", "approval", "askai", "gateway"];
+
+/// Short-lived service tokens (EdDSA) naming the calling service, for relays, jobs and
+/// internal RPCs. Each service signs with its own private key; a verifier holds only the
+/// public keys of the services, so no process can mint a token in another service's name.
 #[derive(Clone)]
 pub struct ServiceTokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    name: String,
+    signing: Arc<EncodingKey>,
+    peers: Arc<HashMap<String, DecodingKey>>,
 }
 
 impl ServiceTokens {
-    pub fn new(secret: &SecretString) -> anyhow::Result<Self> {
-        let bytes = secret.expose_secret().as_bytes();
+    /// `name` signs with `signing_pem` (Ed25519 PKCS#8); `peers` are (service, public PEM).
+    pub fn new(
+        name: &str,
+        signing_pem: &SecretString,
+        peers: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let signing = EncodingKey::from_ed_pem(signing_pem.expose_secret().as_bytes())
+            .map_err(|e| anyhow::anyhow!("the service key of {name} is not an Ed25519 PEM: {e}"))?;
+        let mut keys = HashMap::new();
+        for (peer, pem) in peers {
+            let key = DecodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| {
+                anyhow::anyhow!("the public service key of {peer} is not an Ed25519 PEM: {e}")
+            })?;
+            keys.insert(peer.clone(), key);
+        }
         Ok(Self {
-            encoding: EncodingKey::from_secret(bytes)?,
-            decoding: DecodingKey::from_secret(bytes)?,
+            name: name.to_owned(),
+            signing: Arc::new(signing),
+            peers: Arc::new(keys),
         })
     }
 
+    /// Development and test credentials: every key derived from a published seed, so
+    /// `make run` and the tests need no setup. Production refuses these keys.
+    pub fn development(name: &str) -> anyhow::Result<Self> {
+        let (private, _) = development_service_key(name)?;
+        let peers = SERVICE_NAMES
+            .iter()
+            .map(|peer| Ok(((*peer).to_owned(), development_service_key(peer)?.1)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Self::new(name, &private, &peers)
+    }
+
+    /// The service this process signs as.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A five-minute token naming `service`, which must be this process's own identity.
     pub fn issue(&self, service: &str) -> anyhow::Result<String> {
+        if service != self.name {
+            anyhow::bail!(
+                "this process holds the credential of {}, not of {service}",
+                self.name
+            );
+        }
         let claims = ServiceClaims {
             sub: format!("service:{service}"),
             aud: SERVICE_AUDIENCE.to_owned(),
             exp: chrono::Utc::now().timestamp() + 300,
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(service.to_owned());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.signing)?)
     }
 
-    /// The calling service's name, when the token is valid and names one of `allowed`.
+    /// The calling service's name, when the token is signed by the key of the service it
+    /// names and that service is one of `allowed`.
     pub fn verify(&self, token: &str, allowed: &[&str]) -> Result<String, TokenError> {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let claimed = header
+            .kid
+            .ok_or_else(|| TokenError::Invalid("service token without kid".into()))?;
+        if !allowed.contains(&claimed.as_str()) {
+            return Err(TokenError::Invalid(format!(
+                "service {claimed} not allowed here"
+            )));
+        }
+        let key = self
+            .peers
+            .get(&claimed)
+            .ok_or_else(|| TokenError::Invalid(format!("no public key for service {claimed}")))?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_audience(&[SERVICE_AUDIENCE]);
-        let data = jsonwebtoken::decode::<ServiceClaims>(token, &self.decoding, &validation)
+        validation.leeway = 5;
+        let data = jsonwebtoken::decode::<ServiceClaims>(token, key, &validation)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let name = data
-            .claims
-            .sub
-            .strip_prefix("service:")
-            .ok_or_else(|| TokenError::Invalid("not a service token".into()))?;
-        if allowed.contains(&name) {
-            Ok(name.to_owned())
-        } else {
-            Err(TokenError::Invalid(format!(
-                "service {name} not allowed here"
-            )))
+        // The signature is the named service's; the subject must name the same one.
+        match data.claims.sub.strip_prefix("service:") {
+            Some(name) if name == claimed => Ok(claimed),
+            _ => Err(TokenError::Invalid("service token subject mismatch".into())),
         }
     }
+}
+
+/// The published development key pair of service `name` (private PEM, public PEM): derived
+/// from a fixed seed so every process of `make run` agrees without configuration.
+pub fn development_service_key(name: &str) -> anyhow::Result<(SecretString, String)> {
+    use sha2::Digest;
+    let seed = sha2::Sha256::digest(format!("ap-dev-service-key-not-for-production/{name}"));
+    ed25519_pem_from_seed(&seed)
+}
+
+/// The Ed25519 key pair (PKCS#8 private PEM, SPKI public PEM) of a 32-byte seed.
+fn ed25519_pem_from_seed(seed: &[u8]) -> anyhow::Result<(SecretString, String)> {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    let pair = Ed25519KeyPair::from_seed_unchecked(seed)
+        .map_err(|_| anyhow::anyhow!("not an Ed25519 seed"))?;
+    // PKCS#8 v1 for Ed25519 is a fixed 16-byte header plus the 32-byte seed.
+    let mut pkcs8 = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    pkcs8.extend_from_slice(seed);
+    Ok((
+        SecretString::from(pem("PRIVATE KEY", &pkcs8)),
+        pem("PUBLIC KEY", &spki(pair.public_key().as_ref())),
+    ))
+}
+
+/// The public key (SPKI PEM) of an Ed25519 private key (PKCS#8 PEM).
+pub fn ed25519_public_pem(private_pem: &SecretString) -> anyhow::Result<String> {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+    let body: String = private_pem
+        .expose_secret()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .map_err(|_| anyhow::anyhow!("not a PEM document"))?;
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+        .map_err(|_| anyhow::anyhow!("not an Ed25519 PKCS#8 key"))?;
+    Ok(pem("PUBLIC KEY", &spki(pair.public_key().as_ref())))
+}
+
+/// SubjectPublicKeyInfo for Ed25519: a fixed 12-byte header plus the 32-byte key.
+fn spki(public: &[u8]) -> Vec<u8> {
+    let mut spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    spki.extend_from_slice(public);
+    spki
 }
 
 /// A fresh Ed25519 key pair as (PKCS#8 private PEM, SPKI public PEM).
@@ -300,14 +425,9 @@ pub fn generate_ed25519_pem() -> anyhow::Result<(SecretString, String)> {
         Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| anyhow::anyhow!("keygen failed"))?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
         .map_err(|_| anyhow::anyhow!("generated key does not load"))?;
-    // SubjectPublicKeyInfo for Ed25519 is a fixed 12-byte header plus the 32-byte key.
-    let mut spki = vec![
-        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
-    ];
-    spki.extend_from_slice(pair.public_key().as_ref());
     Ok((
         SecretString::from(pem("PRIVATE KEY", pkcs8.as_ref())),
-        pem("PUBLIC KEY", &spki),
+        pem("PUBLIC KEY", &spki(pair.public_key().as_ref())),
     ))
 }
 
@@ -427,11 +547,54 @@ mod tests {
 
     #[test]
     fn service_tokens_name_their_service_and_respect_the_allow_list() {
-        let tokens = ServiceTokens::new(&SecretString::from("s".repeat(40))).expect("tokens");
+        let tokens = ServiceTokens::development("invoice").expect("tokens");
         let t = tokens.issue("invoice").expect("issue");
-        assert_eq!(tokens.verify(&t, &["invoice"]).as_deref(), Ok("invoice"));
-        assert!(tokens.verify(&t, &["payment"]).is_err());
-        let other = ServiceTokens::new(&SecretString::from("x".repeat(40))).expect("tokens");
-        assert!(other.verify(&t, &["invoice"]).is_err());
+        let approval = ServiceTokens::development("approval").expect("tokens");
+        assert_eq!(approval.verify(&t, &["invoice"]).as_deref(), Ok("invoice"));
+        assert!(approval.verify(&t, &["payment"]).is_err());
+        assert!(
+            tokens.issue("payment").is_err(),
+            "a process signs only as itself"
+        );
+    }
+
+    #[test]
+    fn a_service_cannot_impersonate_another_service() {
+        // The invoice service's own key, a token claiming to be the payment service.
+        let (invoice_key, _) = development_service_key("invoice").expect("key");
+        let key = EncodingKey::from_ed_pem(invoice_key.expose_secret().as_bytes()).expect("key");
+        let claims = ServiceClaims {
+            sub: "service:payment".into(),
+            aud: SERVICE_AUDIENCE.into(),
+            exp: chrono::Utc::now().timestamp() + 60,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("payment".into());
+        let forged = jsonwebtoken::encode(&header, &claims, &key).expect("encode");
+        let verifier = ServiceTokens::development("approval").expect("tokens");
+        assert!(verifier.verify(&forged, &["payment"]).is_err());
+        // Naming itself in `kid` but another service in `sub` is refused too.
+        header.kid = Some("invoice".into());
+        let mixed = jsonwebtoken::encode(&header, &claims, &key).expect("encode");
+        assert!(verifier.verify(&mixed, &["invoice", "payment"]).is_err());
+        // A token under a key nobody configured (an HS256 shared secret of old) is refused.
+        let hs = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"dev-service-token-secret-not-for-production").expect("key"),
+        )
+        .expect("encode");
+        assert!(verifier.verify(&hs, &["payment"]).is_err());
+    }
+
+    #[test]
+    fn a_private_key_yields_its_public_key() {
+        let (private, public) = generate_ed25519_pem().expect("keygen");
+        assert_eq!(ed25519_public_pem(&private).expect("public"), public);
+        let (dev_private, dev_public) = development_service_key("payment").expect("dev");
+        assert_eq!(
+            ed25519_public_pem(&dev_private).expect("public"),
+            dev_public
+        );
     }
 }

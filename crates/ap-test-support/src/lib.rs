@@ -2,6 +2,7 @@
 //! template, and capture of the process's log lines.
 
 mod db;
+pub mod hostile;
 mod logs;
 
 pub use db::{TestDb, admin_url, base_url};

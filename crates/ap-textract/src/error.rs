@@ -21,13 +21,25 @@ pub enum ExtractError {
     Timeout(Duration),
     #[error("extracted text exceeds the limit of {0} bytes")]
     OutputTooLarge(usize),
+    /// A helper was stopped by its memory, CPU or file-size limit (see `ProcessLimits`).
+    #[error("{tool} was stopped at its resource limits ({limits})")]
+    ResourceLimit { tool: String, limits: String },
+    /// An image declares more pixels than OCR accepts; found from its header, before any
+    /// decoder runs.
+    #[error("the image is {width} × {height} pixels, beyond the {limit_mp}-megapixel limit", limit_mp = .limit / 1_000_000)]
+    ImageTooLarge { width: u64, height: u64, limit: u64 },
+    /// A document (multi-page TIFF) has more pages than are read.
+    #[error("the document has more than {0} pages")]
+    TooManyPages(u32),
     #[error("text extraction i/o failed: {0}")]
     Io(#[from] std::io::Error),
 }
 
 /// The Debian package that provides a tool named in [`ExtractError::ToolMissing`].
 fn package_for(tool: &str) -> &'static str {
-    if tool == "tesseract" {
+    if tool == "prlimit" {
+        "util-linux"
+    } else if tool == "tesseract" {
         "tesseract-ocr"
     } else if tool.starts_with("tesseract") {
         "tesseract-ocr-<language> for each language"

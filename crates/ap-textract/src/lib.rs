@@ -4,6 +4,10 @@
 //! The text comes from poppler's `pdftotext -layout` ([`pdf_to_text`]) or from tesseract
 //! ([`ocr_image`], [`ocr_pdf`]); everything after that ([`extract_text`]) is pure and works on
 //! the layout text alone.
+//!
+//! Every helper runs bounded: under `prlimit` ([`ProcessLimits`]: address space, CPU time, file
+//! size, OOM-killer preference), with a wall-clock timeout and capped output; images reach
+//! tesseract only within [`OcrConfig::max_image_pixels`].
 #![forbid(unsafe_code)]
 
 pub mod dates;
@@ -12,6 +16,7 @@ mod extract;
 pub mod ids;
 mod labels;
 mod layout;
+mod limits;
 mod model;
 pub mod numbers;
 mod ocr;
@@ -21,6 +26,7 @@ use std::path::Path;
 
 pub use error::ExtractError;
 pub use extract::extract_text;
+pub use limits::ProcessLimits;
 pub use model::{Extraction, Field, Fields, Line};
 pub use ocr::{
     OcrConfig, OcrText, extract_ocr_image, extract_ocr_pdf, extract_ocr_text, ocr_image, ocr_pdf,

@@ -8,10 +8,13 @@
 //! automatic mode 3 splits the page into column blocks and separates labels from their values,
 //! and mode 6 (one uniform block) copes worse with the mixed type sizes of headers and totals.
 //!
-//! Every call to a helper is bounded by [`OcrConfig::timeout`] and its output by
-//! [`OcrConfig::max_output_bytes`]; inputs only ever reach the helpers as temporary files.
+//! Every call to a helper is bounded by [`OcrConfig::timeout`], by the kernel limits of
+//! [`OcrConfig::limits`] and its output by [`OcrConfig::max_output_bytes`]; inputs only ever
+//! reach the helpers as temporary files. Every image tesseract reads (an upload, or a page
+//! pdftoppm rendered) is first checked against [`OcrConfig::max_image_pixels`] from its header.
 
-mod run;
+mod dims;
+pub(crate) mod run;
 mod tsv;
 
 use std::io::Write;
@@ -20,6 +23,7 @@ use std::time::Duration;
 
 use crate::error::ExtractError;
 use crate::extract::extract_text;
+use crate::limits::ProcessLimits;
 use crate::model::{Extraction, Field, Fields};
 
 /// How the OCR helpers are invoked.
@@ -39,6 +43,11 @@ pub struct OcrConfig {
     pub timeout: Duration,
     /// Limit for one tesseract TSV output and for the final text.
     pub max_output_bytes: usize,
+    /// Most pixels of one image (or page) given to tesseract. Default 64 million (an A4 page
+    /// at 600 dpi is 35 million).
+    pub max_image_pixels: u64,
+    /// Kernel limits of each helper process (memory, CPU, file size).
+    pub limits: ProcessLimits,
 }
 
 impl Default for OcrConfig {
@@ -51,6 +60,8 @@ impl Default for OcrConfig {
             max_pages: 5,
             timeout: Duration::from_secs(60),
             max_output_bytes: 4 * 1024 * 1024,
+            max_image_pixels: 64_000_000,
+            limits: ProcessLimits::default(),
         }
     }
 }
@@ -83,6 +94,7 @@ pub fn ocr_image(image: &[u8], config: &OcrConfig) -> Result<OcrText, ExtractErr
         ));
     };
     check_languages(&config.languages)?;
+    check_pixels(image, config)?;
     let mut file = tempfile::Builder::new()
         .prefix("ap-ocr-")
         .suffix(ext)
@@ -124,6 +136,7 @@ pub fn ocr_pdf(pdf: &[u8], config: &OcrConfig) -> Result<OcrText, ExtractError> 
         ],
         config.timeout,
         PDFTOPPM_OUTPUT_CAP,
+        &config.limits,
     )?;
     if !out.success {
         return Err(ExtractError::Unreadable {
@@ -137,6 +150,13 @@ pub fn ocr_pdf(pdf: &[u8], config: &OcrConfig) -> Result<OcrText, ExtractError> 
     }
     let mut parsed = Vec::with_capacity(pages.len());
     for page in pages.iter().take(config.max_pages.max(1) as usize) {
+        // A rendered page is a PNG: its header is all the check needs.
+        let mut head = Vec::with_capacity(64);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::fs::File::open(page)?, 64),
+            &mut head,
+        )?;
+        check_pixels(&head, config)?;
         parsed.push(tesseract(page, Some(dpi), config)?);
     }
     finish(parsed, config)
@@ -217,6 +237,7 @@ fn tesseract(
         args,
         config.timeout,
         config.max_output_bytes,
+        &config.limits,
     )?;
     if !out.success {
         if out.stderr.contains("couldn't load any languages") {
@@ -291,6 +312,29 @@ fn image_extension(bytes: &[u8]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Refuses an image whose header declares more than [`OcrConfig::max_image_pixels`] on a page,
+/// or a TIFF with more than [`OcrConfig::max_pages`] pages. An unreadable header is left to
+/// tesseract, which then runs under its process limits.
+fn check_pixels(image: &[u8], config: &OcrConfig) -> Result<(), ExtractError> {
+    let max_pages = config.max_pages.max(1);
+    let Some(pages) = dims::pages(image, max_pages as usize) else {
+        return Ok(());
+    };
+    if pages.len() > max_pages as usize {
+        return Err(ExtractError::TooManyPages(max_pages));
+    }
+    for (width, height) in pages {
+        if width.saturating_mul(height) > config.max_image_pixels {
+            return Err(ExtractError::ImageTooLarge {
+                width,
+                height,
+                limit: config.max_image_pixels,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Language names reach tesseract as one argument; refuse anything but `name+name…`.

@@ -1,14 +1,15 @@
 //! Runs poppler's `pdftotext -layout` as a bounded subprocess; `ocr` spawns the OCR helpers likewise.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
 use crate::error::ExtractError;
+use crate::limits::ProcessLimits;
 
 /// How the external text extractor is invoked.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct PdfToTextConfig {
     pub timeout: Duration,
     /// Output beyond this many bytes is treated as an error rather than buffered.
     pub max_output_bytes: usize,
+    /// Kernel limits of the pdftotext process (memory, CPU, file size).
+    pub limits: ProcessLimits,
 }
 
 impl Default for PdfToTextConfig {
@@ -29,6 +32,10 @@ impl Default for PdfToTextConfig {
             max_pages: 10,
             timeout: Duration::from_secs(20),
             max_output_bytes: 4 * 1024 * 1024,
+            limits: ProcessLimits {
+                max_cpu_secs: 20,
+                ..ProcessLimits::default()
+            },
         }
     }
 }
@@ -44,7 +51,9 @@ pub fn pdf_to_text(pdf: &[u8], config: &PdfToTextConfig) -> Result<String, Extra
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| config.binary.display().to_string());
-    let mut child = Command::new(&config.binary)
+    let mut child = config
+        .limits
+        .command(&config.binary)
         .args(["-layout", "-enc", "UTF-8", "-l"])
         .arg(config.max_pages.max(1).to_string())
         .args(["-", "-"])
@@ -52,12 +61,8 @@ pub fn pdf_to_text(pdf: &[u8], config: &PdfToTextConfig) -> Result<String, Extra
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotFound | ErrorKind::PermissionDenied => {
-                ExtractError::ToolMissing(tool_name)
-            }
-            _ => ExtractError::Io(e),
-        })?;
+        .map_err(|e| config.limits.spawn_error(&tool_name, e))?;
+    ProcessLimits::prefer_oom_kill(&child);
 
     let mut stdin = child.stdin.take().ok_or_else(|| broken("stdin"))?;
     let stdout = child.stdout.take().ok_or_else(|| broken("stdout"))?;
@@ -95,6 +100,9 @@ pub fn pdf_to_text(pdf: &[u8], config: &PdfToTextConfig) -> Result<String, Extra
         return Err(ExtractError::OutputTooLarge(config.max_output_bytes));
     }
     if !status.success() {
+        config
+            .limits
+            .check_exit(&tool_name, status, &String::from_utf8_lossy(&err))?;
         return Err(ExtractError::Unreadable {
             status: status.code(),
             stderr: String::from_utf8_lossy(&err).trim().to_lowercase(),

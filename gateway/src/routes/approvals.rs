@@ -208,10 +208,13 @@ pub async fn reject(
 #[serde(deny_unknown_fields)]
 pub struct ReassignIn {
     pub assignee_id: String,
+    /// Required (a blank one is refused with 400): why the task moves; audited.
     pub reason: Option<String>,
 }
 
-/// ADMIN: gives an open task to another active APPROVER or ADMIN.
+/// ADMIN: gives an open task to another active APPROVER or ADMIN, with a reason. Never to the
+/// uploader or anyone who corrected the invoice (the ADMIN included), nor to someone who already
+/// approved a level of it: 400 with the reason, nothing changes.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/reassign", tag = "approvals", request_body = ReassignIn,
     responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
@@ -752,13 +755,22 @@ pub async fn read_notification(
     Ok(Json(n.into()))
 }
 
+/// A held mail. `body_text` (with its live approval links) is present only on the caller's own
+/// messages; an ADMIN sees everyone else's metadata only.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HeldMailOut {
     pub id: String,
     pub to: String,
     pub subject: String,
-    pub body_text: String,
+    /// True when the caller is the recipient.
+    pub own: bool,
+    /// `held`.
+    pub status: String,
+    /// Only on the caller's own messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
     pub created_at: String,
+    pub sent_at: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -771,7 +783,9 @@ pub struct LimitQuery {
     pub limit: Option<u32>,
 }
 
-/// ADMIN: mail that was not sent because `MAIL_ENABLED` is off, newest first.
+/// Mail that was not sent because `MAIL_ENABLED` is off, newest first: the caller's own
+/// messages in full; an ADMIN also sees the recipient, subject, status and times of everyone
+/// else's — never a body, link or token.
 #[utoipa::path(get, path = "/api/v1/admin/mail-outbox", tag = "approvals", params(LimitQuery),
     responses((status = 200, body = HeldMailListOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn mail_outbox(
@@ -779,7 +793,7 @@ pub async fn mail_outbox(
     authed: Authed,
     Query(q): Query<LimitQuery>,
 ) -> Result<Response, ApiError> {
-    authed.require(ADMIN)?;
+    authed.require(Role::STAFF)?;
     let r = state
         .approval
         .clone()
@@ -796,8 +810,11 @@ pub async fn mail_outbox(
                 id: m.id,
                 to: m.to,
                 subject: m.subject,
-                body_text: m.body_text,
+                own: m.own,
+                status: m.status,
+                body_text: Some(m.body_text).filter(|_| m.own),
                 created_at: m.created_at,
+                sent_at: opt(m.sent_at),
             })
             .collect(),
     })

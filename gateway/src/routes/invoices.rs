@@ -559,7 +559,8 @@ pub struct CancelIn {
 }
 
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = "invoices", request_body = CancelIn,
-    responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,

@@ -115,7 +115,8 @@ pub async fn get_match(
 
 /// Re-runs matching now; refused (400) once approved, scheduled, paid, rejected or cancelled.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/match", tag = "matching",
-    responses((status = 202, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 202, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
     security(("bearer" = [])))]
 pub async fn rematch(
     State(state): State<AppState>,

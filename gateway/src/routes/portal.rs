@@ -219,7 +219,9 @@ pub struct DisputeOut {
 /// it is open.
 #[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/dispute", tag = "vendor portal", request_body = DisputeIn,
     responses((status = 201, body = DisputeOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+              (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
+    security(("bearer" = [])))]
 pub async fn dispute(
     State(state): State<AppState>,
     vendor: VendorAuthed,

@@ -304,7 +304,9 @@ pub async fn delete(
 
 /// Sets or replaces the bank details; they stay unverified until another person verifies them.
 #[utoipa::path(put, path = "/api/v1/vendors/{id}/bank-account", tag = "master data", request_body = BankAccountIn,
-    responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "a payment run is paying this vendor")),
+    security(("bearer" = [])))]
 pub async fn set_bank_account(
     State(state): State<AppState>,
     authed: Authed,

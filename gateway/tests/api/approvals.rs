@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, assert_error, call, ok_json, smtp_sink};
 
 const LOW: &str = "Up to 10,000";
 
-async fn me(app: &TestApp, token: &str) -> String {
+pub(crate) async fn me(app: &TestApp, token: &str) -> String {
     let v = ok_json(
         call(app, Method::GET, "/api/v1/auth/me", token, None).await,
         200,
@@ -22,7 +22,7 @@ async fn me(app: &TestApp, token: &str) -> String {
 }
 
 /// The demo matrix: up to 10,000 one APPROVER; above, APPROVER then ADMIN.
-async fn demo_matrix(app: &TestApp, admin: &str) {
+pub(crate) async fn demo_matrix(app: &TestApp, admin: &str) {
     let low = json!({"name": LOW, "amount_up_to": "10000.00", "levels": [{"role": "APPROVER"}]});
     let high = json!({"name": "Over 10,000", "amount_over": "10000.00",
                       "levels": [{"role": "APPROVER"}, {"role": "ADMIN"}]});
@@ -43,7 +43,12 @@ async fn demo_matrix(app: &TestApp, admin: &str) {
 }
 
 /// A non-PO vendor (its invoices go to a person) and an extracted invoice of it.
-async fn invoice(app: &TestApp, admin: &str, total: &str, uploaded_by: Option<&str>) -> String {
+pub(crate) async fn invoice(
+    app: &TestApp,
+    admin: &str,
+    total: &str,
+    uploaded_by: Option<&str>,
+) -> String {
     let v = ok_json(
         call(app, Method::POST, "/api/v1/vendors", admin,
              Some(json!({"name": format!("Vendor {}", uuid::Uuid::new_v4().simple()), "currency": "USD", "po_required": false}))).await,
@@ -70,7 +75,7 @@ async fn invoice(app: &TestApp, admin: &str, total: &str, uploaded_by: Option<&s
 }
 
 /// Matches the invoice (it goes to approval) and returns it.
-async fn to_approval(app: &TestApp, admin: &str, id: &str) {
+pub(crate) async fn to_approval(app: &TestApp, admin: &str, id: &str) {
     let inv = ok_json(
         call(
             app,
@@ -87,7 +92,7 @@ async fn to_approval(app: &TestApp, admin: &str, id: &str) {
 }
 
 /// Waits until `token`'s inbox holds a pending task of invoice `id`; returns it.
-async fn task_of(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn task_of(app: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..200 {
         let page = ok_json(
             call(app, Method::GET, "/api/v1/approvals", token, None).await,
@@ -107,7 +112,7 @@ async fn task_of(app: &TestApp, token: &str, id: &str) -> Value {
     panic!("no task for invoice {id} reached this inbox");
 }
 
-async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
+pub(crate) async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
     let d = ok_json(
         call(
             app,
@@ -123,7 +128,7 @@ async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
     d["status"].as_str().expect("status").to_owned()
 }
 
-async fn wait_status(app: &TestApp, token: &str, id: &str, want: &str) {
+pub(crate) async fn wait_status(app: &TestApp, token: &str, id: &str, want: &str) {
     for _ in 0..200 {
         if status_of(app, token, id).await == want {
             return;
@@ -136,7 +141,7 @@ async fn wait_status(app: &TestApp, token: &str, id: &str, want: &str) {
     );
 }
 
-async fn decide(
+pub(crate) async fn decide(
     app: &TestApp,
     token: &str,
     task: &Value,
@@ -150,7 +155,7 @@ async fn decide(
     call(app, Method::POST, &path, token, Some(body)).await
 }
 
-async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
     app.db
         .client()
         .await
@@ -582,11 +587,19 @@ async fn a_delegate_acts_while_the_delegation_lasts_and_not_after() {
     assert_eq!(audit, 2);
 }
 
-/// The approve and reject links of the newest held mail to `to`.
-async fn links(app: &TestApp, admin: &str, to: &str) -> (String, String) {
+/// The approve and reject links of the newest held mail to `to`, read by its recipient (held
+/// mail shows its body, and so its links, to the recipient only).
+pub(crate) async fn links(app: &TestApp, recipient: &str, to: &str) -> (String, String) {
     for _ in 0..100 {
         let held = ok_json(
-            call(app, Method::GET, "/api/v1/admin/mail-outbox", admin, None).await,
+            call(
+                app,
+                Method::GET,
+                "/api/v1/admin/mail-outbox",
+                recipient,
+                None,
+            )
+            .await,
             200,
         )
         .await;
@@ -611,16 +624,16 @@ async fn links(app: &TestApp, admin: &str, to: &str) -> (String, String) {
 }
 
 /// The gateway path of a link (the mail carries PUBLIC_URL).
-fn path_of(link: &str) -> String {
+pub(crate) fn path_of(link: &str) -> String {
     link[link.find("/api/v1/").expect("api path")..].to_owned()
 }
 
-async fn open(app: &TestApp, path: &str) -> (u16, String) {
+pub(crate) async fn open(app: &TestApp, path: &str) -> (u16, String) {
     let r = app.http.get(app.url(path)).send().await.expect("get");
     (r.status().as_u16(), r.text().await.expect("html"))
 }
 
-async fn confirm(app: &TestApp, path: &str, text: &str) -> (u16, String) {
+pub(crate) async fn confirm(app: &TestApp, path: &str, text: &str) -> (u16, String) {
     let r = app
         .http
         .post(app.url(path))
@@ -642,7 +655,7 @@ async fn an_email_link_shows_a_page_and_only_its_post_decides_once() {
     let id = invoice(&app, &admin, "4321.09", None).await;
     to_approval(&app, &admin, &id).await;
     let t = task_of(&app, &approver, &id).await;
-    let (approve, _) = links(&app, &admin, &approver_email).await;
+    let (approve, _) = links(&app, &approver, &approver_email).await;
     let approve = path_of(&approve);
 
     // A link scanner fetches the page twice: nothing changes.
@@ -704,7 +717,7 @@ async fn tampered_expired_and_stale_email_links_decide_nothing() {
     let id = invoice(&app, &admin, "5500.00", None).await;
     to_approval(&app, &admin, &id).await;
     let t = task_of(&app, &approver, &id).await;
-    let (approve, reject) = links(&app, &admin, &approver_email).await;
+    let (approve, reject) = links(&app, &approver, &approver_email).await;
     let (approve, reject) = (path_of(&approve), path_of(&reject));
 
     // Tampered: one character of the signature changed.
@@ -719,11 +732,11 @@ async fn tampered_expired_and_stale_email_links_decide_nothing() {
     let (_, html) = confirm(&app, &reject, "").await;
     assert!(html.contains("needs a reason"), "{html}");
 
-    // The invoice amount changed after the mail went out.
+    // The invoice's payable amount changed after the mail went out.
     let client = app.db.client().await;
     client
         .execute(
-            "UPDATE invoice.invoices SET total_amount = 5600 WHERE id = $1::text::uuid",
+            "UPDATE invoice.invoices SET amount_due = 5400 WHERE id = $1::text::uuid",
             &[&id],
         )
         .await
@@ -734,7 +747,7 @@ async fn tampered_expired_and_stale_email_links_decide_nothing() {
     assert!(html.contains("amount has changed"), "{html}");
     client
         .execute(
-            "UPDATE invoice.invoices SET total_amount = 5500 WHERE id = $1::text::uuid",
+            "UPDATE invoice.invoices SET amount_due = 5500 WHERE id = $1::text::uuid",
             &[&id],
         )
         .await
@@ -1111,7 +1124,7 @@ async fn an_admin_reassigns_a_task_but_never_decides_it() {
             Method::POST,
             &path,
             &first,
-            Some(json!({"assignee_id": second_id}))
+            Some(json!({"assignee_id": second_id, "reason": "first is away"}))
         )
         .await
         .status(),
@@ -1127,7 +1140,7 @@ async fn an_admin_reassigns_a_task_but_never_decides_it() {
             Method::POST,
             &path,
             &admin,
-            Some(json!({"assignee_id": bad})),
+            Some(json!({"assignee_id": bad, "reason": "first is away"})),
         )
         .await;
         assert_eq!(r.status(), 400, "{bad}");

@@ -161,3 +161,55 @@ async fn a_deactivated_user_cannot_log_in() {
     )
     .await;
 }
+
+/// A login as `email` from client address `ip` (the gateway trusts loopback as its proxy).
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("login")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lockout_cannot_keep_the_real_user_out() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1/32")], None).await;
+    let email = app.seed_user(Role::Approver).await;
+    // A stranger guesses from one address, then from other hosts of the same IPv6 /64.
+    for _ in 0..5 {
+        let r = login_from(&app, "2001:db8:bad:1::1", &email, "guess-password").await;
+        assert_eq!(r.status(), 401);
+    }
+    for host in ["2001:db8:bad:1::1", "2001:db8:bad:1::2"] {
+        let r = login_from(&app, host, &email, PASSWORD).await;
+        assert_eq!(r.status(), 429, "the guesser's /64 is locked out");
+    }
+
+    // The real user, elsewhere, logs in at once, and keeps doing so while the guessing goes on.
+    let r = login_from(&app, "203.0.113.20", &email, PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    for _ in 0..5 {
+        login_from(&app, "2001:db8:bad:1::3", &email, "guess-password").await;
+    }
+    let r = login_from(&app, "203.0.113.20", &email, PASSWORD).await;
+    assert_eq!(r.status(), 200);
+
+    // The lock is audited with the block it applies to.
+    let blocks: Vec<String> = app
+        .db
+        .client()
+        .await
+        .query(
+            "SELECT after_data->>'client_block' FROM auth.audit_log \
+             WHERE action = 'account_locked'",
+            &[],
+        )
+        .await
+        .expect("audit")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(blocks, vec!["2001:db8:bad:1::".to_owned()]);
+}

@@ -2,18 +2,23 @@
 //! real PostgreSQL (a database per test), real HTTP.
 
 mod admin_users;
+mod approval_integrity;
 mod approvals;
 mod askai;
 mod csv_import;
 mod edge;
 mod exceptions_queue;
 mod helpers;
+mod hostile_documents;
 mod invoice_corrections;
 mod invoices_intake;
 mod invoices_listing;
 mod login;
 mod master_data;
+mod money_integrity;
 mod observability;
 mod payments;
 mod portal;
+mod revocation;
+mod run_integrity;
 mod sessions;

@@ -17,13 +17,13 @@ use uuid::Uuid;
 
 use crate::helpers::TestApp;
 
-struct Staff {
-    admin: String,
-    admin2: String,
-    analyst: String,
+pub(crate) struct Staff {
+    pub(crate) admin: String,
+    pub(crate) admin2: String,
+    pub(crate) analyst: String,
 }
 
-async fn staff(app: &TestApp) -> Staff {
+pub(crate) async fn staff(app: &TestApp) -> Staff {
     Staff {
         admin: app.user_with_token(Role::Admin).await.1,
         admin2: app.user_with_token(Role::Admin).await.1,
@@ -51,19 +51,19 @@ async fn send(
     )
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
     send(app, reqwest::Method::POST, path, token, Some(body)).await
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
     send(app, reqwest::Method::GET, path, token, None).await
 }
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-fn days(n: i64) -> NaiveDate {
+pub(crate) fn days(n: i64) -> NaiveDate {
     if n >= 0 {
         today() + Days::new(n.unsigned_abs())
     } else {
@@ -72,7 +72,7 @@ fn days(n: i64) -> NaiveDate {
 }
 
 /// A vendor created by the analyst; its bank details verified by an admin when `verify`.
-async fn vendor(
+pub(crate) async fn vendor(
     app: &TestApp,
     s: &Staff,
     name: &str,
@@ -103,7 +103,7 @@ async fn vendor(
     id
 }
 
-async fn us_vendor(app: &TestApp, s: &Staff, name: &str, verify: bool) -> String {
+pub(crate) async fn us_vendor(app: &TestApp, s: &Staff, name: &str, verify: bool) -> String {
     vendor(
         app,
         s,
@@ -121,7 +121,7 @@ async fn us_vendor(app: &TestApp, s: &Staff, name: &str, verify: bool) -> String
     clippy::too_many_arguments,
     reason = "a test fixture with every column that matters"
 )]
-async fn invoice(
+pub(crate) async fn invoice(
     app: &TestApp,
     vendor_id: &str,
     number: &str,
@@ -133,15 +133,23 @@ async fn invoice(
 ) -> String {
     let id = Uuid::now_v7().to_string();
     let (invoice_date, due_date) = (invoice_date.to_string(), due_date.to_string());
+    // An approved (or later) invoice carries what its approval recorded: its amount,
+    // currency, vendor and the vendor's bank account current at that moment.
     app.db
         .client()
         .await
         .execute(
             "INSERT INTO invoice.invoices (id, status, invoice_number, invoice_number_normalized, vendor_id, \
              vendor_name, invoice_date, due_date, currency, subtotal, tax_amount, total_amount, amount_due, \
-             source) SELECT $1::text::uuid, $2, $3, upper($3), v.id, v.name, $5::text::date, $6::text::date, $7, \
-             $8::text::numeric, 0, $8::text::numeric, $8::text::numeric, 'api' \
-             FROM invoice.vendors v WHERE v.id = $4::text::uuid",
+             source, approved_amount, approved_currency, approved_vendor_id, approved_bank_account_id, approved_at) \
+             SELECT $1::text::uuid, $2, $3, upper($3), v.id, v.name, $5::text::date, $6::text::date, $7, \
+             $8::text::numeric, 0, $8::text::numeric, $8::text::numeric, 'api', \
+             a.amount, a.currency, a.vendor_id, a.account_id, a.at \
+             FROM invoice.vendors v \
+             LEFT JOIN LATERAL (SELECT $8::text::numeric AS amount, $7::text AS currency, v.id AS vendor_id, \
+                 (SELECT b.id FROM invoice.vendor_bank_accounts b WHERE b.vendor_id = v.id AND b.is_current) AS account_id, \
+                 now() AS at WHERE $2 IN ('approved', 'scheduled', 'paid')) a ON true \
+             WHERE v.id = $4::text::uuid",
             &[&id, &status, &number, &vendor_id, &invoice_date, &due_date, &currency, &amount],
         )
         .await
@@ -149,7 +157,7 @@ async fn invoice(
     id.to_string()
 }
 
-async fn approved(app: &TestApp, vendor_id: &str, number: &str, amount: &str) -> String {
+pub(crate) async fn approved(app: &TestApp, vendor_id: &str, number: &str, amount: &str) -> String {
     invoice(
         app,
         vendor_id,
@@ -471,7 +479,7 @@ async fn a_replay_with_the_same_idempotency_key_returns_the_identical_body() {
 
 // ---------------------------------------------------------------- payment runs
 
-fn independent_ach(text: &str) -> Option<Value> {
+pub(crate) fn independent_ach(text: &str) -> Option<Value> {
     let available = Command::new("python3")
         .args(["-c", "import achkit"])
         .output()
@@ -538,7 +546,7 @@ fn xmllint(xml: &str) -> Option<(bool, String)> {
     ))
 }
 
-async fn file_of(app: &TestApp, token: &str, run: &str) -> (String, String) {
+pub(crate) async fn file_of(app: &TestApp, token: &str, run: &str) -> (String, String) {
     let r = app
         .http
         .get(app.url(&format!("/api/v1/payment-runs/{run}/file")))

@@ -77,11 +77,8 @@ impl From<DbError> for AppError {
     fn from(e: DbError) -> Self {
         use crate::store::constraints as c;
         match e.unique_violation() {
-            Some(c::DISTINCT_APPROVERS) => {
-                return AppError::refused(
-                    INVALID_APPROVAL,
-                    "this person already approved this level",
-                );
+            Some(c::DISTINCT_APPROVERS | c::ONE_APPROVAL_PER_PERSON) => {
+                return AppError::refused(INVALID_APPROVAL, tasks::REASON_APPROVED_BEFORE);
             }
             Some(c::ONE_CURRENT_DELEGATION) => {
                 return AppError::Conflict(

@@ -17,7 +17,6 @@ use ap_kit::db::DbPool;
 use ap_kit::directory::Directory;
 use ap_kit::grpc::GrpcServer;
 use ap_kit::outbox::{OutboxRelay, RelayPolicy};
-use ap_kit::token::{ServiceTokens, TokenVerifier};
 use ap_proto::approval::v1::approval_service_server::ApprovalServiceServer;
 use ap_proto::common::v1::event_sink_server::EventSinkServer;
 use diesel_migrations::EmbeddedMigrations;
@@ -34,22 +33,19 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
 
 /// Builds the use-case layer; the auth and invoice services are reached at their URLs.
 pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<ApprovalApp> {
-    let public = config
-        .jwt_public_key
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the approval service"))?;
     let timeout = config.grpc_request_timeout;
+    let tokens = config.service_tokens(app::SERVICE)?;
     Ok(ApprovalApp::new(
         pool,
-        TokenVerifier::from_pem(public)?,
+        ap_kit::revocation::access_verifier(config, &tokens)?,
         Directory::new(
             ap_kit::grpc::channel(&config.services.auth_url, timeout)?,
-            ServiceTokens::new(&config.service_token_secret)?,
+            tokens.clone(),
             app::SERVICE,
         ),
         app::invoices::InvoiceClient::new(
             ap_kit::grpc::channel(&config.services.invoice_url, timeout)?,
-            ServiceTokens::new(&config.service_token_secret)?,
+            tokens,
         ),
         config.approval.clone(),
         &config.public_url,
@@ -80,7 +76,7 @@ impl Application {
             config.database_max_connections,
         )?;
         let app = build_app(config, pool.clone())?;
-        let tokens = ServiceTokens::new(&config.service_token_secret)?;
+        let tokens = config.service_tokens(app::SERVICE)?;
         let mut server = GrpcServer::new(config)?;
         server.add_service(ApprovalServiceServer::new(grpc::ApprovalGrpc::new(
             app.clone(),

@@ -11,5 +11,6 @@ pub mod tasks;
 pub mod constraints {
     pub const ONE_OPEN_REQUEST: &str = "approval_requests_one_open";
     pub const DISTINCT_APPROVERS: &str = "approval_tasks_distinct_approvers";
+    pub const ONE_APPROVAL_PER_PERSON: &str = "approval_tasks_one_approval_per_person";
     pub const ONE_CURRENT_DELEGATION: &str = "delegations_one_current";
 }

@@ -15,7 +15,6 @@ use std::time::Duration;
 use ap_kit::Config;
 use ap_kit::db::DbPool;
 use ap_kit::grpc::GrpcServer;
-use ap_kit::token::TokenVerifier;
 use ap_proto::askai::v1::ask_ai_service_server::AskAiServiceServer;
 use diesel_migrations::EmbeddedMigrations;
 use tokio::net::TcpListener;
@@ -53,13 +52,10 @@ pub fn llm_client(config: &Config) -> anyhow::Result<Option<ap_llm::Client>> {
 
 /// Builds the use-case layer.
 pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<AskAiApp> {
-    let public = config
-        .jwt_public_key
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the askai service"))?;
+    let tokens = config.service_tokens("askai")?;
     Ok(AskAiApp::new(
         pool,
-        TokenVerifier::from_pem(public)?,
+        ap_kit::revocation::access_verifier(config, &tokens)?,
         llm_client(config)?,
         config.askai,
     ))

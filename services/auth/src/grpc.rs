@@ -13,6 +13,8 @@ use crate::app::{AppError, AuthApp, Caller, NewUser, Tokens, UserPatch, UserView
 
 /// Services allowed to list active users with a service token.
 const INTERNAL_CALLERS: &[&str] = &["invoice", "approval"];
+/// Services that verify access tokens themselves and keep a revocation cache.
+const SESSION_CHECKERS: &[&str] = &["gateway", "invoice", "payment", "approval", "askai"];
 
 pub struct AuthGrpc {
     app: AuthApp,
@@ -23,11 +25,30 @@ impl AuthGrpc {
         Self { app }
     }
 
-    fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+    /// A staff user whose token verifies and whose session is still live in our database.
+    async fn caller<T>(&self, req: &Request<T>) -> Result<Caller, Status> {
+        let principal = authenticate(self.app.verifier(), req)?;
+        self.app.require_live_session(&principal).await?;
         Ok(Caller {
-            principal: authenticate(self.app.verifier(), req)?,
+            principal,
             ctx: RequestContext::from_metadata(req.metadata()),
         })
+    }
+
+    /// Another service, by its own service token, when it is one of `allowed`.
+    fn service<T>(&self, req: &Request<T>, allowed: &[&str]) -> Result<String, Status> {
+        let token = req
+            .metadata()
+            .get(ap_kit::outbox::SERVICE_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Status::unauthenticated("Not authenticated."))?;
+        self.app
+            .service_tokens()
+            .verify(token, allowed)
+            .map_err(|e| {
+                tracing::info!(reason = %e, "service token refused");
+                Status::unauthenticated("Not authenticated.")
+            })
     }
 }
 
@@ -118,7 +139,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let token = Some(req.into_inner().refresh_token)
             .filter(|t| !t.is_empty())
             .map(SecretString::from);
@@ -127,7 +148,7 @@ impl AuthService for AuthGrpc {
     }
 
     async fn me(&self, req: Request<pb::MeRequest>) -> Result<Response<pb::User>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         Ok(Response::new(user(self.app.me(&caller).await?)))
     }
 
@@ -135,7 +156,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let b = req.into_inner();
         let created = self
             .app
@@ -156,7 +177,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let b = req.into_inner();
         let page = b.page.unwrap_or_default();
         let after = match page.cursor.as_str() {
@@ -182,15 +203,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::ListActiveUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        let token = req
-            .metadata()
-            .get(ap_kit::outbox::SERVICE_TOKEN)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Status::unauthenticated("Not authenticated."))?;
-        self.app
-            .service_tokens()
-            .verify(token, INTERNAL_CALLERS)
-            .map_err(|_| Status::unauthenticated("Not authenticated."))?;
+        self.service(&req, INTERNAL_CALLERS)?;
         let items = self.app.active_users(&req.into_inner().role).await?;
         Ok(Response::new(pb::ListUsersResponse {
             items: items.into_iter().map(user).collect(),
@@ -198,11 +211,29 @@ impl AuthService for AuthGrpc {
         }))
     }
 
+    async fn check_sessions(
+        &self,
+        req: Request<pb::CheckSessionsRequest>,
+    ) -> Result<Response<pb::CheckSessionsResponse>, Status> {
+        self.service(&req, SESSION_CHECKERS)?;
+        let ids = req
+            .get_ref()
+            .session_ids
+            .iter()
+            .map(|id| id.parse::<Uuid>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| Status::invalid_argument("Invalid session id."))?;
+        let revoked = self.app.revoked_sessions(&ids).await?;
+        Ok(Response::new(pb::CheckSessionsResponse {
+            revoked_session_ids: revoked.iter().map(ToString::to_string).collect(),
+        }))
+    }
+
     async fn create_portal_invite(
         &self,
         req: Request<pb::CreatePortalInviteRequest>,
     ) -> Result<Response<pb::PortalInvite>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let vendor: Uuid = req
             .get_ref()
             .vendor_id
@@ -221,7 +252,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::RevokePortalInviteRequest>,
     ) -> Result<Response<pb::RevokePortalInviteResponse>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let vendor: Uuid = req
             .get_ref()
             .vendor_id
@@ -248,7 +279,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let id = parse_id(&req.get_ref().id)?;
         Ok(Response::new(user(self.app.get_user(&caller, id).await?)))
     }
@@ -257,7 +288,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::UpdateUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let b = req.into_inner();
         let id = parse_id(&b.id)?;
         let patch = UserPatch {
@@ -275,7 +306,7 @@ impl AuthService for AuthGrpc {
         &self,
         req: Request<pb::DeleteUserRequest>,
     ) -> Result<Response<pb::DeleteUserResponse>, Status> {
-        let caller = self.caller(&req)?;
+        let caller = self.caller(&req).await?;
         let id = parse_id(&req.get_ref().id)?;
         self.app.delete_user(&caller, id).await?;
         Ok(Response::new(pb::DeleteUserResponse {}))

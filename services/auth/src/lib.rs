@@ -44,7 +44,7 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<AuthApp> {
         TokenVerifier::from_pem(public)?,
         config.lockout,
         config.refresh_token_ttl,
-        ap_kit::token::ServiceTokens::new(&config.service_token_secret)?,
+        config.service_tokens("auth")?,
         app::PortalParts {
             settings: config.portal,
             public_url: config.public_url.clone(),

@@ -143,13 +143,15 @@ pub async fn soft_delete_user(conn: &mut AsyncPgConnection, id: Uuid) -> QueryRe
         .await
 }
 
-/// The lock on an email address, if one is in force now.
+/// The lock on an email address for logins from `client_block`, if one is in force now.
 pub async fn find_active_lock(
     conn: &mut AsyncPgConnection,
     email_key: &str,
+    client_block: &str,
 ) -> QueryResult<Option<DateTime<Utc>>> {
     login_failures::table
         .filter(login_failures::email_key.eq(email_key))
+        .filter(login_failures::client_block.eq(client_block))
         .filter(login_failures::locked_until.gt(diesel::dsl::sql::<Nullable<Timestamptz>>("now()")))
         .select(login_failures::locked_until.assume_not_null())
         .first(conn)
@@ -165,19 +167,19 @@ pub struct FailureCount {
     pub locked_until: Option<DateTime<Utc>>,
 }
 
-/// Counts one failed login atomically (a window older than `window` restarts at 1) and sets
-/// the lock when the count reaches `max_failures`.
+/// Counts one failed login of `email_key` from `client_block` atomically (a window older than
+/// `window` restarts at 1) and sets the lock when the count reaches `max_failures`.
 pub async fn record_login_failure(
     conn: &mut AsyncPgConnection,
-    email_key: &str,
+    (email_key, client_block): (&str, &str),
     window: Duration,
     max_failures: u32,
     lockout: Duration,
 ) -> QueryResult<FailureCount> {
     let count: FailureCount = diesel::sql_query(
-        "INSERT INTO login_failures AS f (email_key, failures, window_started_at) \
-         VALUES ($1, 1, now()) \
-         ON CONFLICT (email_key) DO UPDATE SET \
+        "INSERT INTO login_failures AS f (email_key, client_block, failures, window_started_at) \
+         VALUES ($1, $3, 1, now()) \
+         ON CONFLICT (email_key, client_block) DO UPDATE SET \
            failures = CASE WHEN f.window_started_at < now() - make_interval(secs => $2) \
                            OR f.locked_until IS NOT NULL AND f.locked_until <= now() \
                       THEN 1 ELSE f.failures + 1 END, \
@@ -190,6 +192,7 @@ pub async fn record_login_failure(
     )
     .bind::<Text, _>(email_key)
     .bind::<Integer, _>(secs_i32(window))
+    .bind::<Text, _>(client_block)
     .get_result::<FailureCount>(conn)
     .await?;
     if u32::try_from(count.failures).unwrap_or(0) < max_failures {
@@ -197,10 +200,11 @@ pub async fn record_login_failure(
     }
     diesel::sql_query(
         "UPDATE login_failures SET locked_until = now() + make_interval(secs => $2) \
-         WHERE email_key = $1 RETURNING failures, locked_until",
+         WHERE email_key = $1 AND client_block = $3 RETURNING failures, locked_until",
     )
     .bind::<Text, _>(email_key)
     .bind::<Integer, _>(secs_i32(lockout))
+    .bind::<Text, _>(client_block)
     .get_result(conn)
     .await
 }
@@ -212,10 +216,15 @@ fn secs_i32(d: Duration) -> i32 {
 pub async fn clear_login_failures(
     conn: &mut AsyncPgConnection,
     email_key: &str,
+    client_block: &str,
 ) -> QueryResult<usize> {
-    diesel::delete(login_failures::table.filter(login_failures::email_key.eq(email_key)))
-        .execute(conn)
-        .await
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::email_key.eq(email_key))
+            .filter(login_failures::client_block.eq(client_block)),
+    )
+    .execute(conn)
+    .await
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -312,4 +321,19 @@ pub async fn revoke_user_sessions(
     ))
     .execute(conn)
     .await
+}
+
+/// The sessions among `ids` that are live: a refresh token of theirs is not revoked and their
+/// user is active and not deleted.
+pub async fn live_sessions(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    refresh_tokens::table
+        .inner_join(users::table)
+        .filter(refresh_tokens::family_id.eq_any(ids))
+        .filter(refresh_tokens::revoked_at.is_null())
+        .filter(users::is_active.eq(true))
+        .filter(users::deleted_at.is_null())
+        .select(refresh_tokens::family_id)
+        .distinct()
+        .load(conn)
+        .await
 }

@@ -2,6 +2,7 @@
 //! gRPC layer converts and calls these.
 
 pub mod approvals;
+pub mod claims;
 pub mod directory;
 pub mod exceptions;
 pub mod extraction;
@@ -146,6 +147,15 @@ impl Caller {
         match &self.identity {
             Identity::Service(_) => Ok(()),
             Identity::User(p) if roles.contains(&p.role) => Ok(()),
+            Identity::User(_) | Identity::Vendor(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Another service only (its own service token): status changes and payment records are
+    /// never accepted from a user token, whatever the role (docs/security.md).
+    pub fn require_internal(&self) -> Result<&str, AppError> {
+        match &self.identity {
+            Identity::Service(name) => Ok(name),
             Identity::User(_) | Identity::Vendor(_) => Err(AppError::Forbidden),
         }
     }

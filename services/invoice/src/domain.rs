@@ -5,6 +5,7 @@ pub mod csv_rows;
 pub mod exceptions;
 pub mod extraction;
 pub mod matching;
+pub mod payable;
 pub mod portal;
 pub mod risk;
 pub mod sniff;

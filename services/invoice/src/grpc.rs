@@ -817,9 +817,12 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::InvoiceSummary>, Status> {
         let caller = self.caller(&req)?;
         let id = known_id(&req.get_ref().id, "Invoice")?;
-        Ok(Response::new(convert::summary(
-            self.app.invoice_summary(&caller, id).await?,
-        )))
+        let (row, facts) = self.app.summary_for_approval(&caller, id).await?;
+        let mut summary = convert::summary(row);
+        summary.barred_approvers = facts.barred.iter().map(Uuid::to_string).collect();
+        summary.open_blocking_exceptions =
+            i32::try_from(facts.open_blocking_exceptions).unwrap_or(i32::MAX);
+        Ok(Response::new(summary))
     }
 
     async fn transition_status(
@@ -895,6 +898,26 @@ impl InvoiceService for InvoiceGrpc {
         let caller = self.caller(&req)?;
         Ok(Response::new(pb::PayeeBankDetailsResponse {
             items: self.app.payee_bank_details(&caller, req.get_ref()).await?,
+        }))
+    }
+
+    async fn claim_invoices_for_payment(
+        &self,
+        req: Request<pb::ClaimInvoicesRequest>,
+    ) -> Result<Response<pb::ClaimInvoicesResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::ClaimInvoicesResponse {
+            outcomes: self.app.claim_for_payment(&caller, req.get_ref()).await?,
+        }))
+    }
+
+    async fn release_payment_claims(
+        &self,
+        req: Request<pb::ReleaseClaimsRequest>,
+    ) -> Result<Response<pb::ReleaseClaimsResponse>, Status> {
+        let caller = self.caller(&req)?;
+        Ok(Response::new(pb::ReleaseClaimsResponse {
+            released: self.app.release_claims(&caller, req.get_ref()).await?,
         }))
     }
 }

@@ -14,7 +14,6 @@ use std::time::Duration;
 use ap_kit::Config;
 use ap_kit::db::DbPool;
 use ap_kit::grpc::GrpcServer;
-use ap_kit::token::{ServiceTokens, TokenVerifier};
 use ap_proto::invoice::v1::invoice_service_server::InvoiceServiceServer;
 use diesel_migrations::EmbeddedMigrations;
 use tokio::net::TcpListener;
@@ -40,22 +39,23 @@ pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<InvoiceApp> {
         .data_encryption_key
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("DATA_ENCRYPTION_KEY is required by the invoice service"))?;
+    let tokens = config.service_tokens("invoice")?;
     Ok(InvoiceApp::new(
         pool,
         crypto::DataCipher::from_base64(key)?,
         storage::Storage::from_url(&config.storage_url)?,
         (
-            TokenVerifier::from_pem(public)?,
+            ap_kit::revocation::access_verifier(config, &tokens)?,
             ap_kit::token::VendorTokenVerifier::from_pem(public)?,
         ),
-        ServiceTokens::new(&config.service_token_secret)?,
+        tokens.clone(),
         app::Parts {
             upload_max_bytes: config.upload_max_bytes,
             llm: llm_client(config)?,
             policy: app::matching::MatchPolicy::from_config(&config.matching)?,
             directory: Some(app::directory::Directory::new(
                 ap_kit::grpc::channel(&config.services.auth_url, config.grpc_request_timeout)?,
-                ServiceTokens::new(&config.service_token_secret)?,
+                tokens,
             )),
         },
     ))
@@ -127,7 +127,7 @@ impl Application {
         let relay = ap_kit::outbox::OutboxRelay::new(
             pool.clone(),
             "invoice",
-            ServiceTokens::new(&config.service_token_secret)?,
+            config.service_tokens("invoice")?,
             ap_kit::outbox::RelayPolicy {
                 poll_interval: config.outbox_poll,
                 ..ap_kit::outbox::RelayPolicy::default()

@@ -1,6 +1,7 @@
 //! diesel-async queries of the invoice schema. Functions take the caller's connection so the
 //! app layer owns transactions; SQL never leaves this module.
 
+pub mod claims;
 pub mod exceptions;
 pub mod extraction;
 pub mod invoices;

@@ -15,7 +15,6 @@ use std::time::Duration;
 use ap_kit::Config;
 use ap_kit::db::DbPool;
 use ap_kit::grpc::GrpcServer;
-use ap_kit::token::{ServiceTokens, TokenVerifier};
 use ap_proto::payment::v1::payment_service_server::PaymentServiceServer;
 use diesel_migrations::EmbeddedMigrations;
 use tokio::net::TcpListener;
@@ -34,22 +33,16 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
 
 /// Builds the use-case layer; the invoice service is reached at `config.services.invoice_url`.
 pub fn build_app(config: &Config, pool: DbPool) -> anyhow::Result<PaymentApp> {
-    let public = config
-        .jwt_public_key
-        .as_deref()
-        .ok_or_else(|| anyhow::anyhow!("JWT_PUBLIC_KEY is required by the payment service"))?;
     let key = config
         .data_encryption_key
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("DATA_ENCRYPTION_KEY is required by the payment service"))?;
     let channel = ap_kit::grpc::channel(&config.services.invoice_url, config.grpc_request_timeout)?;
+    let tokens = config.service_tokens("payment")?;
     Ok(PaymentApp::new(
         pool,
-        TokenVerifier::from_pem(public)?,
-        app::invoices::InvoiceClient::new(
-            channel,
-            ServiceTokens::new(&config.service_token_secret)?,
-        ),
+        ap_kit::revocation::access_verifier(config, &tokens)?,
+        app::invoices::InvoiceClient::new(channel, tokens),
         domain::files::Originator::from_settings(&config.payment)?,
         crypto::FileCipher::from_base64(key)?,
         config.payment.run_interval_days,

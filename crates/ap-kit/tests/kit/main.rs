@@ -3,6 +3,7 @@
 
 mod audit_chain;
 mod outbox_relay;
+mod runtime_role;
 
 use ap_test_support::TestDb;
 use diesel_migrations::EmbeddedMigrations;

@@ -9,7 +9,6 @@ use ap_kit::token::ServiceTokens;
 use ap_proto::common::v1::event_sink_server::{EventSink, EventSinkServer};
 use ap_proto::common::v1::{Event, EventAck};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use secrecy::SecretString;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
@@ -82,11 +81,17 @@ async fn widget_count(db: &ap_test_support::TestDb) -> i64 {
         .get(0)
 }
 
+/// A credential for the test's own service identity, `kit-test`.
+fn kit_test_tokens() -> ServiceTokens {
+    let (private, public) = ap_kit::token::generate_ed25519_pem().expect("keys");
+    ServiceTokens::new("kit-test", &private, &[("kit-test".to_owned(), public)]).expect("tokens")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn events_are_retried_until_delivered_and_applied_once() {
     let db = test_db().await;
     let pool = pool(&db);
-    let tokens = ServiceTokens::new(&SecretString::from("t".repeat(40))).expect("tokens");
+    let tokens = kit_test_tokens();
     let sink = Sink {
         pool: pool.clone(),
         tokens: tokens.clone(),
@@ -163,7 +168,7 @@ async fn events_are_retried_until_delivered_and_applied_once() {
 async fn an_unreachable_sink_backs_off_and_records_the_error() {
     let db = test_db().await;
     let pool = pool(&db);
-    let tokens = ServiceTokens::new(&SecretString::from("t".repeat(40))).expect("tokens");
+    let tokens = kit_test_tokens();
     let mut conn = pool.get().await.expect("conn");
     conn.transaction::<_, diesel::result::Error, _>(async |conn| {
         outbox::enqueue(conn, "sink", "widget.created", &json!({})).await?;

@@ -1,15 +1,16 @@
 //! Runs one OCR helper (tesseract, pdftoppm) as a bounded subprocess without stdin.
 
 use std::ffi::OsStr;
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
 use crate::error::ExtractError;
+use crate::limits::ProcessLimits;
 
 const STDERR_CAP: u64 = 16 * 1024;
 
@@ -21,21 +22,25 @@ pub(crate) struct Output {
     pub stderr: String,
 }
 
-/// Runs `program args…`, killing it after `timeout` and refusing stdout beyond `max_stdout`.
+/// Runs `program args…` under `limits`, killing it after `timeout` and refusing stdout beyond
+/// `max_stdout`.
 ///
-/// `tool` names the program in [`ExtractError::ToolMissing`].
+/// `tool` names the program in [`ExtractError::ToolMissing`] and
+/// [`ExtractError::ResourceLimit`].
 pub(crate) fn run<I, S>(
     program: &Path,
     tool: &str,
     args: I,
     timeout: Duration,
     max_stdout: usize,
+    limits: &ProcessLimits,
 ) -> Result<Output, ExtractError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut child = Command::new(program)
+    let mut child = limits
+        .command(program)
         .args(args)
         // Tesseract's OpenMP threads only add contention when several documents run at once.
         .env("OMP_THREAD_LIMIT", "1")
@@ -43,12 +48,8 @@ where
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| match e.kind() {
-            ErrorKind::NotFound | ErrorKind::PermissionDenied => {
-                ExtractError::ToolMissing(tool.to_string())
-            }
-            _ => ExtractError::Io(e),
-        })?;
+        .map_err(|e| limits.spawn_error(tool, e))?;
+    ProcessLimits::prefer_oom_kill(&child);
     let stdout = child.stdout.take().ok_or_else(|| broken("stdout"))?;
     let stderr = child.stderr.take().ok_or_else(|| broken("stderr"))?;
     let cap = max_stdout as u64;
@@ -75,11 +76,15 @@ where
     if out.len() as u64 > cap {
         return Err(ExtractError::OutputTooLarge(max_stdout));
     }
+    let stderr = String::from_utf8_lossy(&err).trim().to_string();
+    if !status.success() {
+        limits.check_exit(tool, status, &stderr)?;
+    }
     Ok(Output {
         success: status.success(),
         code: status.code(),
         stdout: out,
-        stderr: String::from_utf8_lossy(&err).trim().to_string(),
+        stderr,
     })
 }
 

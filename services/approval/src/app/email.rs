@@ -1,12 +1,16 @@
 //! Email links. `GET` shows a confirmation page built from `preview`, which changes nothing
 //! (link scanners and prefetchers may open it any number of times); only the `POST` from that
-//! page decides, once, as the task's assignee, recording channel, address and user agent.
-//! Every way a link can be wrong ends in a plain sentence and no decision.
+//! page decides, once, as the task's assignee, recording channel, address and user agent —
+//! and only if that assignee is an active APPROVER or ADMIN at that moment and separation of
+//! duties holds for them then. Every way a link can be wrong ends in a plain sentence and no
+//! decision. The token is a credential: it is never logged or audited (only the token id).
 
 use ap_kit::audit::RequestContext;
 use chrono::{DateTime, Utc};
 
-use super::tasks::Decider;
+use super::tasks::{
+    Decider, REASON_APPROVED_BEFORE, REASON_BARRED, REASON_BLOCKED, REASON_INACTIVE,
+};
 use super::{AppError, ApprovalApp};
 use crate::domain::token::{Action, Claims};
 use crate::store::tasks::{self as store, RequestRow, TaskRow, TokenRow};
@@ -20,6 +24,11 @@ pub const NOT_PENDING: &str = "This invoice is no longer awaiting approval.";
 pub const AMOUNT_CHANGED: &str =
     "The invoice amount has changed since this email was sent. Open the invoice in the app.";
 pub const REASON_REQUIRED: &str = "A rejection needs a reason.";
+pub const BLOCKED: &str = "This invoice has an open exception that blocks approval. \
+     Someone must resolve it first; open the invoice in the app.";
+pub const INACTIVE: &str = "The person this link was sent to can no longer decide approvals. Open the approval in the app.";
+pub const BARRED: &str = "Separation of duties: the person this link was sent to may not approve \
+     this invoice (they uploaded or corrected it, or already approved it).";
 pub const NOT_RECORDED: &str =
     "This approval could not be recorded from this link. Open the approval in the app.";
 
@@ -90,7 +99,10 @@ impl ApprovalApp {
         match self.invoices().current(request.invoice_id).await? {
             None => return bad(NOT_PENDING),
             Some(now) if now.status != "pending_approval" => return bad(NOT_PENDING),
-            Some(now) if now.total_amount != Some(token.amount) => return bad(AMOUNT_CHANGED),
+            Some(now) if now.payable_amount != Some(token.amount) => return bad(AMOUNT_CHANGED),
+            Some(now) if claims.action == Action::Approve && now.open_blocking_exceptions > 0 => {
+                return bad(BLOCKED);
+            }
             Some(_) => {}
         }
         Ok(Ok(Checked {
@@ -168,6 +180,12 @@ impl ApprovalApp {
                     USED
                 } else if reason.contains("amount changed") {
                     AMOUNT_CHANGED
+                } else if reason == REASON_BLOCKED {
+                    BLOCKED
+                } else if reason == REASON_INACTIVE {
+                    INACTIVE
+                } else if reason == REASON_BARRED || reason == REASON_APPROVED_BEFORE {
+                    BARRED
                 } else {
                     NOT_RECORDED
                 };

@@ -42,8 +42,10 @@ struct Requested {
     vendor_category: Option<String>,
     department: Option<String>,
     currency: Option<String>,
+    /// The amount that will be paid: the matrix band, the task, the email token and the
+    /// approver's screen all use it.
     #[serde(with = "rust_decimal::serde::str_option", default)]
-    total_amount: Option<Decimal>,
+    payable_amount: Option<Decimal>,
     uploaded_by: Option<Uuid>,
     last_corrected_by: Option<Uuid>,
     due_date: Option<NaiveDate>,
@@ -115,7 +117,7 @@ impl ApprovalApp {
                 if !outbox::mark_processed(conn, event).await? {
                     return Ok(false);
                 }
-                self.queue_mail(conn, &m.vendor_email, &subject, text)
+                self.queue_mail(conn, &m.vendor_email, None, &subject, text)
                     .await?;
                 Ok(true)
             })
@@ -151,11 +153,15 @@ impl ApprovalApp {
         pool: &Pool,
         ctx: &RequestContext,
     ) -> Result<Vec<TaskRow>, AppError> {
-        let mut excluded: std::collections::HashSet<Uuid> =
-            [request.uploaded_by, request.last_corrected_by]
-                .into_iter()
-                .flatten()
-                .collect();
+        // Never the uploader or any corrector, nor anyone who already approved a level of this
+        // round (in person or through a delegate): one person, one approval per invoice.
+        let mut excluded = request.barred();
+        for earlier in store::tasks_of_request(conn, request.id).await? {
+            if earlier.status == "approved" {
+                excluded.extend(earlier.decided_by);
+                excluded.extend(earlier.on_behalf_of);
+            }
+        }
         let want = usize::try_from(level.approvers_required.max(1)).unwrap_or(1);
         let ids: Vec<Uuid> = pool
             .primary
@@ -224,8 +230,8 @@ impl ApprovalApp {
         ctx: &RequestContext,
     ) -> Result<bool, AppError> {
         let amount = body
-            .total_amount
-            .ok_or_else(|| AppError::invalid("total_amount", "is required"))?;
+            .payable_amount
+            .ok_or_else(|| AppError::invalid("payable_amount", "is required"))?;
         let mut conn = self.conn().await?;
         let rules: Vec<matrix::Rule> = matrix_store::list_live_rules(&mut conn)
             .await?
@@ -255,6 +261,14 @@ impl ApprovalApp {
         };
         let first = levels[0].clone();
         let pool = self.pool_for(&first).await?;
+        // Everyone who uploaded or ever corrected the invoice, read now (never inside the
+        // transaction); the event names only the uploader and the last corrector.
+        let barred_users = self
+            .invoices()
+            .current(body.invoice_id)
+            .await?
+            .map(|now| now.barred)
+            .unwrap_or_default();
         let levels_json =
             serde_json::to_value(&levels).map_err(|e| AppError::Unexpected(e.into()))?;
         conn.transaction::<_, AppError, _>(async |conn| {
@@ -289,6 +303,7 @@ impl ApprovalApp {
                     levels: levels_json.clone(),
                     current_level: 1,
                     status: "open".into(),
+                    barred_users: barred_users.clone(),
                 },
             )
             .await?;

@@ -1,5 +1,6 @@
 //! The invoice service as the approval service reads it: the current status and amount of an
-//! invoice, checked before any decision (an email link is bound to the amount it showed).
+//! invoice, who may not approve it and whether a blocking exception is open, checked before
+//! any decision (an email link is bound to the amount it showed).
 
 use ap_kit::outbox::SERVICE_TOKEN;
 use ap_kit::token::ServiceTokens;
@@ -27,8 +28,13 @@ pub struct InvoiceClient {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvoiceNow {
     pub status: String,
-    pub total_amount: Option<Decimal>,
+    /// The amount that will be paid (the invoice's amount due, else its total).
+    pub payable_amount: Option<Decimal>,
     pub currency: String,
+    /// Separation of duties: the uploader and every person who ever corrected the invoice.
+    pub barred: Vec<Uuid>,
+    /// Open high or critical exceptions and active disputes; approval is impossible above 0.
+    pub open_blocking_exceptions: i32,
 }
 
 impl InvoiceClient {
@@ -57,8 +63,14 @@ impl InvoiceClient {
                 let s = r.into_inner();
                 Ok(Some(InvoiceNow {
                     status: s.status,
-                    total_amount: s.total_amount.parse().ok(),
+                    payable_amount: s.payable_amount.parse().ok(),
                     currency: s.currency,
+                    barred: s
+                        .barred_approvers
+                        .iter()
+                        .filter_map(|u| u.parse().ok())
+                        .collect(),
+                    open_blocking_exceptions: s.open_blocking_exceptions,
                 }))
             }
             Err(s) if s.code() == tonic::Code::NotFound => Ok(None),

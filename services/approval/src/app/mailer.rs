@@ -1,6 +1,7 @@
 //! Sends queued mail over SMTP (lettre) when `MAIL_ENABLED=true`. Claims rows with `FOR UPDATE
 //! SKIP LOCKED` (safe with replicas), retries with backoff, gives up after a few attempts.
-//! Logs name the mail id and the SMTP error, never the recipient's body or links.
+//! Logs name the mail id and the SMTP error, never the recipient's body or links. Held mail is
+//! read by its recipient only; an ADMIN sees the others' metadata, never a body.
 
 use std::time::Duration;
 
@@ -89,13 +90,34 @@ impl ApprovalApp {
         }
     }
 
+    /// Held mail: the caller's own messages in full; an ADMIN also gets everyone else's, whose
+    /// body is blanked here (it holds live approval links) — the metadata only.
     pub async fn held_mail(
         &self,
         caller: &super::Caller,
         limit: u32,
-    ) -> Result<Vec<MailRow>, AppError> {
-        caller.require(super::ADMIN)?;
+    ) -> Result<Vec<HeldMail>, AppError> {
+        caller.require(ap_types::Role::STAFF)?;
+        let me = caller.user_id();
         let mut conn = self.conn().await?;
-        Ok(store::list_held(&mut conn, super::page_limit(limit)).await?)
+        let rows =
+            store::list_held(&mut conn, me, caller.is_admin(), super::page_limit(limit)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|mut row| {
+                let own = row.to_user_id == Some(me);
+                if !own {
+                    row.body_text = String::new();
+                }
+                HeldMail { row, own }
+            })
+            .collect())
     }
+}
+
+/// One held mail as a caller may see it: `own` is false for someone else's, whose body is empty.
+#[derive(Clone, Debug)]
+pub struct HeldMail {
+    pub row: MailRow,
+    pub own: bool,
 }

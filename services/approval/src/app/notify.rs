@@ -44,11 +44,13 @@ fn levels(request: &RequestRow) -> usize {
 }
 
 impl ApprovalApp {
-    /// Queues one email: to be sent when mail is enabled, else held for an ADMIN to read.
+    /// Queues one email: to be sent when mail is enabled, else held for its recipient to read
+    /// (`to_user`: the platform user it is for; only they ever see its body).
     pub(crate) async fn queue_mail(
         &self,
         conn: &mut AsyncPgConnection,
         to: &str,
+        to_user: Option<Uuid>,
         subject: &str,
         body: String,
     ) -> Result<(), AppError> {
@@ -65,6 +67,7 @@ impl ApprovalApp {
                 subject: subject.to_owned(),
                 body_text: body,
                 status: status.to_owned(),
+                to_user_id: to_user,
             }],
         )
         .await?;
@@ -161,7 +164,8 @@ impl ApprovalApp {
             instant(expires_at),
             self.public_url(),
         );
-        self.queue_mail(conn, email, &title, text).await
+        self.queue_mail(conn, email, Some(assignee), &title, text)
+            .await
     }
 
     pub(crate) async fn announce_reminder(
@@ -193,7 +197,8 @@ impl ApprovalApp {
              (The links in the first email still work until they expire.)\n",
             self.public_url()
         );
-        self.queue_mail(conn, email, &title, text).await
+        self.queue_mail(conn, email, Some(assignee), &title, text)
+            .await
     }
 }
 

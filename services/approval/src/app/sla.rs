@@ -62,10 +62,18 @@ impl ApprovalApp {
                 let mut load = store::open_task_counts(conn, &ids).await?;
                 for task in &overdue {
                     let Some(request) = store::find_request(conn, task.request_id, false).await? else { continue };
-                    let mut excluded: HashSet<Uuid> = [request.uploaded_by, request.last_corrected_by, task.assignee_id].into_iter().flatten().collect();
-                    for t in store::tasks_of_level(conn, request.id, task.level).await? {
-                        excluded.extend(t.assignee_id.filter(|_| t.status == "pending"));
-                        excluded.extend(t.decided_by);
+                    // Never the uploader or a corrector, the current assignee, someone else on
+                    // this level, or anyone who approved another level of the round.
+                    let mut excluded: HashSet<Uuid> = request.barred();
+                    excluded.extend(task.assignee_id);
+                    for t in store::tasks_of_request(conn, request.id).await? {
+                        if t.level == task.level {
+                            excluded.extend(t.assignee_id.filter(|_| t.status == "pending"));
+                            excluded.extend(t.decided_by);
+                        } else if t.status == "approved" {
+                            excluded.extend(t.decided_by);
+                            excluded.extend(t.on_behalf_of);
+                        }
                     }
                     let to = assign::pick(&candidates, &excluded, &load, 1).into_iter().next();
                     let due_at = chrono::Utc::now()

@@ -26,6 +26,15 @@ use crate::store::tasks::{self as store, Decision, RequestRow, TaskRow, TaskWith
 /// Longest note or reason kept.
 pub const MAX_TEXT: usize = 2000;
 
+/// Reasons a decision is refused (logged with the request id; the client sees the fixed
+/// message). The email page turns some of them into a sentence of its own.
+pub const REASON_BLOCKED: &str = "the invoice has an open blocking exception";
+pub const REASON_BARRED: &str =
+    "separation of duties: the uploader or a corrector of the invoice cannot approve it";
+pub const REASON_APPROVED_BEFORE: &str =
+    "separation of duties: this person already approved this invoice at another level or slot";
+pub const REASON_INACTIVE: &str = "the deciding person is not an active APPROVER or ADMIN";
+
 /// A task as one caller sees it.
 #[derive(Clone, Debug)]
 pub struct TaskView {
@@ -208,13 +217,24 @@ impl ApprovalApp {
             ));
         }
         if let Decider::EmailLink { amount, .. } = &decider
-            && now.total_amount != Some(*amount)
+            && now.payable_amount != Some(*amount)
         {
             return Err(AppError::refused(
                 msg,
                 "the invoice amount changed since the link was sent",
             ));
         }
+        if action == Action::Approve && now.open_blocking_exceptions > 0 {
+            return Err(AppError::refused(msg, REASON_BLOCKED));
+        }
+        // The person deciding must be an active APPROVER or ADMIN at this moment — for an email
+        // link, the assignee it was sent to (a link outlives a deactivation or a role change).
+        let person = match &decider {
+            Decider::User { id, .. } => *id,
+            Decider::EmailLink { assignee_id, .. } => *assignee_id,
+        };
+        self.require_active_decider(person, msg).await?;
+        let barred: HashSet<Uuid> = request.barred().into_iter().chain(now.barred).collect();
         let levels = levels_of(&request);
         let next = levels
             .iter()
@@ -273,21 +293,23 @@ impl ApprovalApp {
                 }
             };
             if action == Action::Approve {
-                if [request.uploaded_by, request.last_corrected_by].contains(&Some(who)) {
-                    return Err(AppError::refused(
-                        msg,
-                        "separation of duties: the uploader or last corrector cannot approve",
-                    ));
+                // Separation of duties, for the person acting and for the one whose authority
+                // a delegate uses: never the uploader or any corrector, and one approval per
+                // person per invoice (no two levels, no two slots of a level).
+                let people: Vec<Uuid> = std::iter::once(who).chain(on_behalf_of).collect();
+                if people.iter().any(|p| barred.contains(p)) {
+                    return Err(AppError::refused(msg, REASON_BARRED));
                 }
-                let same_level = store::tasks_of_level(conn, request.id, task.level).await?;
-                if same_level
-                    .iter()
-                    .any(|t| t.status == "approved" && t.decided_by == Some(who))
-                {
-                    return Err(AppError::refused(
-                        msg,
-                        "this person already approved this level",
-                    ));
+                let round = store::tasks_of_request(conn, request.id).await?;
+                if round.iter().any(|t| {
+                    t.id != task.id
+                        && t.status == "approved"
+                        && [t.decided_by, t.on_behalf_of]
+                            .into_iter()
+                            .flatten()
+                            .any(|p| people.contains(&p))
+                }) {
+                    return Err(AppError::refused(msg, REASON_APPROVED_BEFORE));
                 }
             }
             let decided = store::decide_task(
@@ -362,6 +384,29 @@ impl ApprovalApp {
         .await
     }
 
+    /// Refuses unless `person` is, right now, an active APPROVER or ADMIN in the auth service.
+    async fn require_active_decider(
+        &self,
+        person: Uuid,
+        msg: &'static str,
+    ) -> Result<(), AppError> {
+        let active = self
+            .directory()
+            .active_users("")
+            .await
+            .map_err(AppError::Unavailable)?
+            .into_iter()
+            .any(|u| {
+                u.id == person
+                    && (u.role == Role::Approver.as_str() || u.role == Role::Admin.as_str())
+            });
+        if active {
+            Ok(())
+        } else {
+            Err(AppError::refused(msg, REASON_INACTIVE))
+        }
+    }
+
     /// Closes the round with its outcome and tells the invoice service (outbox).
     #[expect(
         clippy::too_many_arguments,
@@ -420,6 +465,18 @@ impl ApprovalApp {
         reason: &str,
     ) -> Result<TaskView, AppError> {
         caller.require(ADMIN)?;
+        // A reassignment moves someone's duty: it always says why (audited), and a refused one
+        // changes nothing.
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                "is required: say why the task moves to someone else",
+            ));
+        }
+        if reason.chars().count() > MAX_TEXT {
+            return Err(AppError::invalid("reason", "at most 2000 characters"));
+        }
         let user = self
             .directory()
             .active_users("")
@@ -438,19 +495,31 @@ impl ApprovalApp {
         let (_, request) = store::find_task_with_request(&mut conn, task_id)
             .await?
             .ok_or(AppError::NotFound("approval task"))?;
+        // Everyone who uploaded or ever corrected the invoice, as the invoice service says now.
+        let barred_now = self
+            .invoices()
+            .current(request.invoice_id)
+            .await?
+            .map(|now| now.barred)
+            .unwrap_or_default();
         conn.transaction::<_, AppError, _>(async |conn| {
             let request = store::find_request(conn, request.id, true).await?.ok_or(AppError::NotFound("approval task"))?;
             let task = store::find_task(conn, task_id, true).await?.ok_or(AppError::NotFound("approval task"))?;
             if task.status != "pending" {
                 return Err(AppError::refused(INVALID_APPROVAL, format!("the task is {}", task.status)));
             }
-            let excluded: HashSet<Uuid> = [request.uploaded_by, request.last_corrected_by].into_iter().flatten().collect();
+            // Separation of duties: a task never goes to someone who may not decide it — the
+            // ADMIN reassigning included (they may move a task, not take one they are barred from).
+            let excluded: HashSet<Uuid> = request.barred().into_iter().chain(barred_now).collect();
             if excluded.contains(&assignee_id) {
-                return Err(AppError::invalid("assignee_id", "uploaded or corrected this invoice and cannot approve it"));
+                return Err(AppError::invalid("assignee_id", "uploaded or corrected this invoice and cannot approve it (separation of duties)"));
             }
-            let level = store::tasks_of_level(conn, request.id, task.level).await?;
-            if level.iter().any(|t| t.id != task.id && (t.assignee_id == Some(assignee_id) || t.decided_by == Some(assignee_id))) {
+            let round = store::tasks_of_request(conn, request.id).await?;
+            if round.iter().any(|t| t.id != task.id && t.level == task.level && (t.assignee_id == Some(assignee_id) || t.decided_by == Some(assignee_id))) {
                 return Err(AppError::invalid("assignee_id", "already approves this level"));
+            }
+            if round.iter().any(|t| t.status == "approved" && (t.decided_by == Some(assignee_id) || t.on_behalf_of == Some(assignee_id))) {
+                return Err(AppError::invalid("assignee_id", "already approved this invoice at another level (separation of duties)"));
             }
             let due_at = chrono::Utc::now()
                 + chrono::Duration::from_std(self.settings().due_after(task.level))
@@ -461,7 +530,7 @@ impl ApprovalApp {
                 &caller.ctx,
                 AuditEvent::new(caller.actor(), "approval_task_reassigned", "invoice", Some(request.invoice_id.to_string()))
                     .before(json!({"task_id": task.id.to_string(), "assignee": task.assignee_email}))
-                    .after(json!({"task_id": task.id.to_string(), "assignee": user.email, "reason": reason.trim()})),
+                    .after(json!({"task_id": task.id.to_string(), "assignee": user.email, "reason": reason})),
             )
             .await?;
             if let Some(old) = task.assignee_id {

@@ -5,8 +5,8 @@ use ap_proto::approval::v1 as pb;
 use chrono::{DateTime, Utc};
 
 use crate::app::email::Preview;
+use crate::app::mailer::HeldMail;
 use crate::app::tasks::{TaskView, levels_of};
-use crate::store::mail::MailRow;
 use crate::store::matrix::MatrixRuleRow;
 use crate::store::notifications::NotificationRow;
 use crate::store::tasks::DelegationRow;
@@ -137,13 +137,18 @@ pub fn notification(n: NotificationRow) -> pb::Notification {
     }
 }
 
-pub fn mail(m: MailRow) -> pb::HeldMail {
+pub fn mail(held: HeldMail) -> pb::HeldMail {
+    let m = held.row;
     pb::HeldMail {
         id: m.id.to_string(),
         to: m.to_address,
         subject: m.subject,
-        body_text: m.body_text,
+        // Someone else's body never leaves this service (the app blanked it; belt and braces).
+        body_text: if held.own { m.body_text } else { String::new() },
         created_at: instant(Some(m.created_at)),
+        own: held.own,
+        status: m.status,
+        sent_at: instant(m.sent_at),
     }
 }
 

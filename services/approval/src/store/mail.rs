@@ -1,5 +1,5 @@
 //! The mail outbox: queued in the transaction that caused the mail, sent by the mailer (or held
-//! when sending is disabled, for an ADMIN to read). Bodies never reach the logs.
+//! when sending is disabled, for its recipient to read). Bodies never reach the logs.
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
@@ -23,6 +23,8 @@ pub struct MailRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The platform user the mail is for; `None` for anyone else (a vendor).
+    pub to_user_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -33,6 +35,7 @@ pub struct NewMail {
     pub subject: String,
     pub body_text: String,
     pub status: String,
+    pub to_user_id: Option<Uuid>,
 }
 
 pub async fn insert_mail(conn: &mut AsyncPgConnection, new: &[NewMail]) -> QueryResult<usize> {
@@ -42,14 +45,24 @@ pub async fn insert_mail(conn: &mut AsyncPgConnection, new: &[NewMail]) -> Query
         .await
 }
 
-pub async fn list_held(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<Vec<MailRow>> {
-    m::table
+/// Held mail, newest first: only `user`'s own, or everyone's when `everyone` (the caller then
+/// decides what of the others' it may show).
+pub async fn list_held(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    everyone: bool,
+    limit: i64,
+) -> QueryResult<Vec<MailRow>> {
+    let q = m::table
         .filter(m::status.eq("held"))
         .order((m::created_at.desc(), m::id.desc()))
         .limit(limit)
-        .select(MailRow::as_select())
-        .load(conn)
-        .await
+        .select(MailRow::as_select());
+    if everyone {
+        q.load(conn).await
+    } else {
+        q.filter(m::to_user_id.eq(user)).load(conn).await
+    }
 }
 
 /// Due mail to send, locked, skipping what another replica is sending.

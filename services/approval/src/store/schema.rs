@@ -39,6 +39,7 @@ diesel::table! {
         created_at -> Timestamptz,
         closed_at -> Nullable<Timestamptz>,
         close_reason -> Nullable<Text>,
+        barred_users -> Array<Uuid>,
     }
 }
 
@@ -125,6 +126,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         sent_at -> Nullable<Timestamptz>,
+        to_user_id -> Nullable<Uuid>,
     }
 }
 

@@ -3,7 +3,7 @@
 //! Lock order, everywhere: the request row, then its task rows. The SLA job locks task rows
 //! only and skips locked ones, so it never waits on a decision.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{count_star, sql};
@@ -50,6 +50,20 @@ pub struct RequestRow {
     pub created_at: DateTime<Utc>,
     pub closed_at: Option<DateTime<Utc>>,
     pub close_reason: Option<String>,
+    /// Uploader and every corrector, as the invoice service listed them at the round's start.
+    pub barred_users: Vec<Uuid>,
+}
+
+impl RequestRow {
+    /// Who may never approve in this round: the uploader, the last corrector and every
+    /// corrector the invoice service listed when the round started.
+    pub fn barred(&self) -> HashSet<Uuid> {
+        [self.uploaded_by, self.last_corrected_by]
+            .into_iter()
+            .flatten()
+            .chain(self.barred_users.iter().copied())
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -73,6 +87,7 @@ pub struct NewRequest {
     pub levels: serde_json::Value,
     pub current_level: i32,
     pub status: String,
+    pub barred_users: Vec<Uuid>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -224,6 +239,19 @@ pub async fn find_task_with_request(
         .first(conn)
         .await
         .optional()
+}
+
+/// Every task of a round, every level.
+pub async fn tasks_of_request(
+    conn: &mut AsyncPgConnection,
+    request_id: Uuid,
+) -> QueryResult<Vec<TaskRow>> {
+    t::table
+        .filter(t::request_id.eq(request_id))
+        .order((t::level.asc(), t::slot.asc()))
+        .select(TaskRow::as_select())
+        .load(conn)
+        .await
 }
 
 pub async fn tasks_of_level(

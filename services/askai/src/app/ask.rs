@@ -124,7 +124,10 @@ impl AskAiApp {
             query::run_read_only(
                 &mut conn,
                 &guarded.wrapped,
-                self.settings().statement_timeout,
+                query::Limits {
+                    timeout: self.settings().statement_timeout,
+                    work_mem_kb: self.settings().work_mem_kb,
+                },
             )
             .await
         };

@@ -3,14 +3,19 @@
 //! functions. Every relation, expression, identifier and nested query is visited; anything
 //! not understood is refused. What runs is the rendering of the checked tree, never the raw
 //! text, so comments and lexer tricks cannot smuggle in something the guard did not see.
-//! The read-only transaction and the `ap_readonly` role stay in place behind it.
+//! The read-only transaction and the `ap_readonly` role stay in place behind it. What a query
+//! may generate itself (series, padding, replacements) is bounded too (`bounds`): no query
+//! the guard passes can ask for unbounded memory by construction, and recursive CTEs, whose
+//! size nothing bounds, are refused.
+
+mod bounds;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, DataType, Expr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Query,
-    SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, Visitor,
+    BinaryOperator, DataType, Expr, FunctionArg, FunctionArguments, Ident, ObjectName,
+    ObjectNamePart, Query, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, Visitor,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -119,7 +124,6 @@ pub const ALLOWED_FUNCTIONS: &[&str] = &[
     "lpad",
     "rpad",
     "reverse",
-    "format",
     "regexp_replace",
     "regexp_match",
     "regexp_like",
@@ -271,6 +275,8 @@ fn check_statement(statement: &Statement, catalog: &ViewCatalog) -> Result<(), R
     let mut checker = Checker {
         catalog,
         ctes: &ctes.0,
+        series_rows: 1,
+        replacing_calls: 0,
     };
     match statement.visit(&mut checker) {
         ControlFlow::Continue(()) => Ok(()),
@@ -317,6 +323,9 @@ impl Visitor for CteNames {
 struct Checker<'a> {
     catalog: &'a ViewCatalog,
     ctes: &'a HashSet<String>,
+    /// Rows of the query's series so far, multiplied together.
+    series_rows: u64,
+    replacing_calls: usize,
 }
 
 fn stop(reason: impl Into<String>) -> ControlFlow<Refusal> {
@@ -359,16 +368,36 @@ impl Checker<'_> {
         }
     }
 
-    fn function(&self, name: &ObjectName) -> Result<(), Refusal> {
+    fn function(&mut self, name: &ObjectName, args: &[FunctionArg]) -> Result<(), Refusal> {
         let parts = idents(name).ok_or_else(|| Refusal("computed function name".into()))?;
         let [function] = parts.as_slice() else {
             return refuse(format!("schema-qualified function {name}"));
         };
         let function = fold(function);
-        if ALLOWED_FUNCTIONS.contains(&function.as_str()) {
-            Ok(())
-        } else {
-            refuse(format!("function {function:?} is not allowed"))
+        if !ALLOWED_FUNCTIONS.contains(&function.as_str()) {
+            return refuse(format!("function {function:?} is not allowed"));
+        }
+        match function.as_str() {
+            "generate_series" => {
+                let rows = bounds::series_rows(&bounds::plain_args(args)?)?;
+                self.series_rows = self.series_rows.saturating_mul(rows.max(1));
+                if self.series_rows > bounds::MAX_SERIES_ROWS {
+                    return refuse(format!(
+                        "series of more than {} rows in all",
+                        bounds::MAX_SERIES_ROWS
+                    ));
+                }
+                Ok(())
+            }
+            "lpad" | "rpad" => bounds::pad(&bounds::plain_args(args)?),
+            "replace" | "regexp_replace" => {
+                self.replacing_calls += 1;
+                if self.replacing_calls > bounds::MAX_REPLACING_CALLS {
+                    return refuse("more than one replacing call");
+                }
+                bounds::replacement(&bounds::plain_args(args)?)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -428,6 +457,9 @@ impl Visitor for Checker<'_> {
     }
 
     fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Refusal> {
+        if query.with.as_ref().is_some_and(|w| w.recursive) {
+            return stop("recursive CTE");
+        }
         if !query.locks.is_empty() {
             return stop("row locks (FOR UPDATE/SHARE)");
         }
@@ -461,13 +493,12 @@ impl Visitor for Checker<'_> {
                 {
                     return stop("unsupported table modifier");
                 }
-                if args.is_some() {
-                    flow(self.function(name))
-                } else {
-                    flow(self.relation(name))
+                match args {
+                    Some(args) => flow(self.function(name, &args.args)),
+                    None => flow(self.relation(name)),
                 }
             }
-            TableFactor::Function { name, .. } => flow(self.function(name)),
+            TableFactor::Function { name, args, .. } => flow(self.function(name, args)),
             TableFactor::Derived { .. }
             | TableFactor::NestedJoin { .. }
             | TableFactor::UNNEST { .. } => ControlFlow::Continue(()),
@@ -481,7 +512,14 @@ impl Visitor for Checker<'_> {
                 if !matches!(f.parameters, FunctionArguments::None) {
                     return stop("function parameters");
                 }
-                flow(self.function(&f.name))
+                let args: &[FunctionArg] = match &f.args {
+                    FunctionArguments::List(list) => &list.args,
+                    FunctionArguments::None => &[],
+                    FunctionArguments::Subquery(_) => {
+                        return stop("subquery as function arguments");
+                    }
+                };
+                flow(self.function(&f.name, args))
             }
             Expr::Cast { data_type, .. } => flow(self.data_type(data_type)),
             Expr::TypedString(typed) => flow(self.data_type(&typed.data_type)),
@@ -574,6 +612,77 @@ mod tests {
             &catalog(),
         )
         .expect("allowed");
+    }
+
+    #[test]
+    fn recursive_ctes_are_refused() {
+        let err = check(
+            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+            &catalog(),
+        )
+        .expect_err("unbounded");
+        assert!(err.0.contains("recursive"), "{err}");
+        let err = check(
+            "SELECT * FROM (WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n FROM t) SELECT n FROM t) AS x",
+            &catalog(),
+        )
+        .expect_err("nested");
+        assert!(err.0.contains("recursive"), "{err}");
+    }
+
+    #[test]
+    fn series_within_the_bound_pass() {
+        for sql in [
+            "SELECT g FROM generate_series(1, 5000) AS g",
+            "SELECT generate_series(-10, 10, 5)",
+            "SELECT d::date FROM generate_series(DATE '2026-01-01', DATE '2026-12-31', INTERVAL '1 day') AS d",
+            "SELECT m FROM generate_series('2020-01-01'::date, '2026-01-01'::date, '1 month'::interval) AS m",
+            "SELECT a, b FROM generate_series(1, 300) AS a, generate_series(1, 300) AS b",
+        ] {
+            check(sql, &catalog()).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+
+    #[test]
+    fn set_returning_generators_over_the_bound_are_refused() {
+        for sql in [
+            // Too many rows, alone or multiplied together.
+            "SELECT g FROM generate_series(1, 100000000) AS g",
+            "SELECT count(*) FROM generate_series(1, 1000) a, generate_series(1, 1000) b",
+            "SELECT generate_series(1, 1000) * generate_series(1, 1000)",
+            "SELECT count(*) FROM generate_series(DATE '1900-01-01', DATE '2100-01-01', INTERVAL '1 hour') AS d",
+            // Bounds the guard cannot evaluate.
+            "SELECT g FROM generate_series(1, (SELECT count(*) FROM invoices)) AS g",
+            "SELECT g FROM generate_series(1, 10, 0) AS g",
+            "SELECT d FROM generate_series(now(), now() + INTERVAL '1 day', INTERVAL '1 second') AS d",
+        ] {
+            let err = check(sql, &catalog()).expect_err(sql);
+            assert!(err.0.contains("series"), "{sql}: {err}");
+        }
+    }
+
+    #[test]
+    fn strings_cannot_be_grown_without_bound() {
+        check(
+            "SELECT lpad(invoice_number, 12, '0') FROM invoices",
+            &catalog(),
+        )
+        .expect("short pad");
+        check(
+            "SELECT replace(vendor_name, '-', ' - ') FROM invoices",
+            &catalog(),
+        )
+        .expect("one replace");
+        for sql in [
+            "SELECT lpad('x', 1000000000)",
+            "SELECT rpad('x', (SELECT count(*) FROM invoices)::int)",
+            "SELECT replace(replace('a', 'a', 'aaaaaaaaaa'), 'a', 'aaaaaaaaaa')",
+            "WITH t AS (SELECT replace(vendor_name, 'a', 'aa') AS v FROM invoices) SELECT replace(v, 'a', 'aa') FROM t",
+            "SELECT regexp_replace(vendor_name, '', vendor_name, 'g') FROM invoices",
+            "SELECT format('%1000000000s', 'x')",
+        ] {
+            check(sql, &catalog()).expect_err(sql);
+        }
     }
 
     #[test]

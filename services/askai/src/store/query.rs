@@ -1,7 +1,8 @@
 //! Runs a guarded query: a `READ ONLY` transaction, `SET LOCAL ROLE ap_readonly` (which can
-//! read the reporting views and nothing else), `search_path` limited to `reporting`, and a
-//! statement timeout. Each row comes back as PostgreSQL's own JSON rendering of its cells,
-//! so any column type can be returned without knowing it in advance.
+//! read the reporting views and nothing else), `search_path` limited to `reporting`, a
+//! statement timeout, bounded memory (`work_mem`, `hash_mem_multiplier = 1`, no parallel
+//! workers to multiply it) and the guard's row cap. Each row comes back as PostgreSQL's own
+//! JSON rendering of its cells, so any column type can be returned without knowing it.
 
 use std::time::Duration;
 
@@ -33,14 +34,22 @@ pub fn is_statement_timeout(e: &diesel::result::Error) -> bool {
         if info.message().contains("statement timeout"))
 }
 
+/// What one generated statement may use.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub timeout: Duration,
+    pub work_mem_kb: u32,
+}
+
 /// Runs `wrapped` (the guard's output, row limit included) read-only as `ap_readonly`.
-#[tracing::instrument(skip_all, fields(timeout_ms = timeout.as_millis()))]
+#[tracing::instrument(skip_all, fields(timeout_ms = limits.timeout.as_millis()))]
 pub async fn run_read_only(
     conn: &mut AsyncPgConnection,
     wrapped: &str,
-    timeout: Duration,
+    limits: Limits,
 ) -> diesel::QueryResult<RawRows> {
-    let timeout_ms = timeout.as_millis().max(1);
+    let timeout_ms = limits.timeout.as_millis().max(1);
+    let work_mem_kb = limits.work_mem_kb.max(64);
     let sql = format!(
         "SELECT COALESCE((SELECT json_agg(json_build_array(e.key, json_typeof(e.value), \
          e.value #>> '{{}}')) FROM json_each(row_to_json(ap_q)) AS e), '[]')::text AS cells \
@@ -53,6 +62,14 @@ pub async fn run_read_only(
             diesel::sql_query(format!("SET LOCAL statement_timeout = {timeout_ms}"))
                 .execute(conn)
                 .await?;
+            // Settings any role may change for itself; set before giving the role up.
+            for setting in [
+                format!("SET LOCAL work_mem = '{work_mem_kb}kB'"),
+                "SET LOCAL hash_mem_multiplier = 1".to_owned(),
+                "SET LOCAL max_parallel_workers_per_gather = 0".to_owned(),
+            ] {
+                diesel::sql_query(setting).execute(conn).await?;
+            }
             diesel::sql_query(format!("SET LOCAL ROLE {READONLY_ROLE}"))
                 .execute(conn)
                 .await?;

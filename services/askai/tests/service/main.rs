@@ -338,14 +338,18 @@ async fn roles_other_than_analyst_admin_and_auditor_are_forbidden() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_slow_but_valid_query_is_cut_by_the_statement_timeout() {
     let r = running(Options {
-        timeout_ms: 500,
+        timeout_ms: 100,
         ..Options::default()
     })
     .await;
     let started = Instant::now();
+    // Within every guard bound (one series of 100,000 rows), but crossed with the views it
+    // is tens of millions of rows: the statement timeout is what stops it.
     let err = r
         .ask_sql(
-            "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+            "SELECT count(*) FROM generate_series(1, 100000) AS g, reporting.invoices a, \
+             reporting.invoices b, reporting.invoices c, reporting.invoices d, \
+             reporting.vendors v, reporting.vendors w",
         )
         .await
         .expect_err("timed out");
@@ -491,4 +495,49 @@ async fn the_prompt_describes_the_views_from_their_comments() {
         "{prompt}"
     );
     assert_eq!(catalog.views().len(), 12);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn generated_queries_run_with_bounded_memory() {
+    let r = running(Options::default()).await;
+    let pool = ap_kit::db::connect_pool(r.db.url(), ap_askai::SCHEMA, 2).expect("pool");
+    let mut conn = ap_kit::db::conn(&pool).await.expect("conn");
+    let rows = ap_askai::store::query::run_read_only(
+        &mut conn,
+        "SELECT current_setting('work_mem') AS w, \
+         current_setting('hash_mem_multiplier') AS h, \
+         current_setting('max_parallel_workers_per_gather') AS p, \
+         current_setting('statement_timeout') AS t, current_user AS u",
+        ap_askai::store::query::Limits {
+            timeout: Duration::from_millis(1_500),
+            work_mem_kb: 4_096,
+        },
+    )
+    .await
+    .expect("runs");
+    let cells: Vec<Option<String>> = rows.rows[0].iter().map(|c| c.text.clone()).collect();
+    assert_eq!(
+        cells,
+        vec![
+            Some("4MB".to_owned()),
+            Some("1".to_owned()),
+            Some("0".to_owned()),
+            Some("1500ms".to_owned()),
+            Some("ap_readonly".to_owned()),
+        ]
+    );
+
+    // And the guard refuses what would generate without bound before anything runs.
+    for sql in [
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+        "SELECT count(*) FROM generate_series(1, 1000000000) AS g",
+    ] {
+        let err = r.ask_sql(sql).await.expect_err(sql);
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{sql}");
+    }
+    assert_eq!(
+        r.scalar("SELECT count(*) FROM askai.questions WHERE outcome = 'refused_sql'")
+            .await,
+        2
+    );
 }

@@ -26,7 +26,8 @@ enum RefreshOutcome {
 
 impl AuthApp {
     /// Password login. Unknown email, wrong password and inactive account fail identically;
-    /// every failure counts towards the lock of that email, existing or not.
+    /// every failure counts towards the lock of that email, existing or not, from the
+    /// caller's address block only: a stranger's failures never lock the real user out.
     #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
@@ -38,8 +39,12 @@ impl AuthApp {
         if key.is_empty() || password.expose_secret().is_empty() {
             return Err(AppError::InvalidCredentials);
         }
+        let block = client_block(ctx);
         let mut conn = self.conn().await?;
-        if store::find_active_lock(&mut conn, &key).await?.is_some() {
+        if store::find_active_lock(&mut conn, &key, &block)
+            .await?
+            .is_some()
+        {
             tracing::info!("login refused: locked");
             return Err(AppError::Locked);
         }
@@ -54,12 +59,16 @@ impl AuthApp {
                 .await??;
         let user = match user {
             Some(u) if matches && u.is_active => u,
-            other => return self.fail_login(&mut conn, &key, other.as_ref(), ctx).await,
+            other => {
+                return self
+                    .fail_login(&mut conn, (&key, &block), other.as_ref(), ctx)
+                    .await;
+            }
         };
 
         let tokens = conn
             .transaction::<_, AppError, _>(async |conn| {
-                store::clear_login_failures(conn, &key).await?;
+                store::clear_login_failures(conn, &key, &block).await?;
                 let session = SessionId::new();
                 let tokens = self.issue_tokens(conn, &user, session).await?;
                 audit::record(
@@ -84,7 +93,7 @@ impl AuthApp {
     async fn fail_login(
         &self,
         conn: &mut diesel_async::AsyncPgConnection,
-        key: &str,
+        (key, block): (&str, &str),
         user: Option<&UserRow>,
         ctx: &RequestContext,
     ) -> Result<Tokens, AppError> {
@@ -98,7 +107,7 @@ impl AuthApp {
             .transaction::<_, AppError, _>(async |conn| {
                 let count = store::record_login_failure(
                     conn,
-                    key,
+                    (key, block),
                     policy.window,
                     policy.max_failures,
                     policy.lockout,
@@ -122,8 +131,11 @@ impl AuthApp {
                     audit::record(
                         conn,
                         ctx,
-                        AuditEvent::new(actor, "account_locked", "user", entity_id)
-                            .after(json!({"email": key, "locked_until": until.to_rfc3339()})),
+                        AuditEvent::new(actor, "account_locked", "user", entity_id).after(json!({
+                            "email": key,
+                            "locked_until": until.to_rfc3339(),
+                            "client_block": block,
+                        })),
                     )
                     .await?;
                     return Ok(true);
@@ -271,6 +283,53 @@ impl AuthApp {
             _ => Err(AppError::Unauthenticated),
         }
     }
+}
+
+impl AuthApp {
+    /// The sessions among `ids` that are no longer live (logged out, revoked, user
+    /// deactivated or deleted), for the other services' revocation caches.
+    #[tracing::instrument(skip_all, fields(count = ids.len()))]
+    pub async fn revoked_sessions(&self, ids: &[Uuid]) -> Result<Vec<Uuid>, AppError> {
+        if ids.len() > 5_000 {
+            return Err(AppError::Invalid("At most 5000 sessions per call.".into()));
+        }
+        let mut conn = self.conn().await?;
+        let live: std::collections::HashSet<Uuid> = store::live_sessions(&mut conn, ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(ids
+            .iter()
+            .copied()
+            .filter(|id| !live.contains(id))
+            .collect())
+    }
+
+    /// The auth service checks its own database on every authenticated call: a token of a
+    /// session that is no longer live is refused at once.
+    pub async fn require_live_session(
+        &self,
+        principal: &ap_kit::token::Principal,
+    ) -> Result<(), AppError> {
+        let id = principal.session_id.as_uuid();
+        let mut conn = self.conn().await?;
+        if store::live_sessions(&mut conn, &[id]).await?.contains(&id) {
+            Ok(())
+        } else {
+            tracing::info!(user.id = %principal.user_id, "request refused: session revoked");
+            Err(AppError::Unauthenticated)
+        }
+    }
+}
+
+/// The address block the caller's failures count under (see `ap_kit::net`); empty when the
+/// gateway named no client address.
+fn client_block(ctx: &RequestContext) -> String {
+    ctx.client_ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .map(|ip| ap_kit::net::address_block(ip).to_string())
+        .unwrap_or_default()
 }
 
 pub(super) fn actor_of(user: &UserRow) -> Actor {

@@ -16,8 +16,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    auth.login_failures (email_key) {
+    auth.login_failures (email_key, client_block) {
         email_key -> Text,
+        client_block -> Text,
         failures -> Integer,
         window_started_at -> Timestamptz,
         locked_until -> Nullable<Timestamptz>,

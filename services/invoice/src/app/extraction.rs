@@ -313,6 +313,23 @@ impl InvoiceApp {
                 changes.vendor_name = Some(Some(r.vendor_name.clone()));
                 fields.insert("vendor_id".into(), json!({"source": base_source, "confidence": r.confidence, "method": r.method}));
             }
+            // The payable amount the invoice would carry: one the database's rule refuses
+            // (outside 0 .. total, beyond a rounding) is not stored, so the invoice pays at
+            // most its total, and the high exception below sends it to a person.
+            let mut payable_issues = e.payable_issues.clone();
+            let total_after = changes.total_amount.unwrap_or(row.total_amount);
+            let due_after = changes.amount_due.unwrap_or(row.amount_due);
+            if !crate::domain::payable::storable_amount_due(total_after, due_after) {
+                if payable_issues.is_empty() {
+                    payable_issues.push(format!(
+                        "the amount due {} lies outside 0 .. total {}",
+                        due_after.unwrap_or_default(),
+                        total_after.unwrap_or_default()
+                    ));
+                }
+                changes.amount_due = Some(None);
+                fields.remove("amount_due");
+            }
             changes.fields = Some(Value::Object(fields));
             invoice_store::update_invoice(conn, row.id, changes).await?;
             let lines: Vec<NewLine> = e
@@ -341,6 +358,21 @@ impl InvoiceApp {
                     message: format!("The invoice's amounts do not add up: {}.", arithmetic.join("; ")),
                     details: json!({"issues": arithmetic}),
                     key: None,
+                });
+            }
+            if !payable_issues.is_empty() {
+                // Severity high (ARITHMETIC_ERROR is medium otherwise): a payable the document
+                // cannot justify is about how much money leaves, so it blocks approval and
+                // touchless approval and waits for a person, like any high exception.
+                raised.push(NewException {
+                    code: "ARITHMETIC_ERROR",
+                    severity: "high",
+                    message: format!(
+                        "The amount to pay is not justified by the document: {}. Correct the amount due or reject the invoice.",
+                        payable_issues.join("; ")
+                    ),
+                    details: json!({"issues": payable_issues, "stated_amount_due": e.amount_due.as_ref().map(|f| f.value.normalize().to_string())}),
+                    key: Some("payable".into()),
                 });
             }
             let has_vendor = resolution.is_some() || (manual.contains("vendor_id") && row.vendor_id.is_some()) || row.vendor_id.is_some();
@@ -596,6 +628,9 @@ fn extract_bytes(
                 ))),
             }
         }
+        // A decompression bomb, or an absurd page or object count: refused before any
+        // parser or helper inflated it, with the bound in words.
+        Err(ap_einvoice::Error::PdfLimit(limit)) => Err(Failure::Permanent(limit.to_string())),
         Err(_) if content_type.starts_with("image/") => ocr(bytes, false),
         Err(e) => Err(Failure::Permanent(format!(
             "the document cannot be read ({e})"
@@ -622,6 +657,10 @@ fn ocr(bytes: &[u8], is_pdf: bool) -> Result<(Extracted, &'static str, Option<St
         Err(ap_textract::ExtractError::NoTextLayer) => {
             return Err(Failure::Permanent("OCR found no text on the page".into()));
         }
+        Err(
+            e @ (ap_textract::ExtractError::ImageTooLarge { .. }
+            | ap_textract::ExtractError::TooManyPages(_)),
+        ) => return Err(Failure::Permanent(e.to_string())),
         Err(e) => {
             return Err(Failure::Permanent(format!(
                 "OCR could not read the document ({e})"

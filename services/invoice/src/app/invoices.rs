@@ -291,6 +291,7 @@ impl InvoiceApp {
                 if req.expected_version.is_some_and(|v| v != row.version) {
                     return Err(AppError::StaleVersion);
                 }
+                super::claims::refuse_if_claimed(conn, id, "corrected").await?;
                 let status: InvoiceStatus = row
                     .status
                     .parse()
@@ -343,6 +344,25 @@ impl InvoiceApp {
                     payment_terms
                 );
                 apply!("vendor_id", vendor_id, row.vendor_id, vendor_id);
+                // One approved amount: the payable stays within 0 .. total (credit notes:
+                // total .. 0), checked on the values the invoice would have; nothing changes
+                // otherwise.
+                if changes.amount_due.is_some() || changes.total_amount.is_some() {
+                    let total = changes.total_amount.unwrap_or(row.total_amount);
+                    let due = changes.amount_due.unwrap_or(row.amount_due);
+                    if let Err(mut e) = crate::domain::payable::check_correction(total, due) {
+                        if changes.amount_due.is_none() {
+                            e = crate::domain::values::FieldError::new(
+                                "total_amount",
+                                format!(
+                                    "would leave the amount due {} outside 0 .. total; correct the amount due too",
+                                    due.unwrap_or_default().normalize()
+                                ),
+                            );
+                        }
+                        return Err(AppError::Invalid(vec![e]));
+                    }
+                }
                 if let Some(Some(v)) = changes.vendor_id {
                     let vendor = vendor_store::find_vendor(conn, v, false)
                         .await?
@@ -433,6 +453,7 @@ impl InvoiceApp {
             let row = store::find_invoice(conn, id, true)
                 .await?
                 .ok_or(AppError::NotFound("invoice"))?;
+            super::claims::refuse_if_claimed(conn, id, "cancelled").await?;
             self.apply_event(conn, caller, &row, InvoiceEvent::Cancel, Some(&reason))
                 .await?;
             self.invoice_view(conn, id).await
@@ -454,6 +475,9 @@ impl InvoiceApp {
             .parse()
             .map_err(|e: String| AppError::Unexpected(anyhow::anyhow!(e)))?;
         let to = transition(from, event)?;
+        if event != InvoiceEvent::Pay {
+            super::claims::refuse_if_claimed(conn, row.id, "changed").await?;
+        }
         let by_engine = matches!(
             event,
             InvoiceEvent::BeginMatching
@@ -467,6 +491,24 @@ impl InvoiceApp {
                 .ok_or_else(|| {
                     AppError::Conflict("The invoice's status changed concurrently; retry.".into())
                 })?;
+        // What a decision approves is recorded with the move to approved (touchless or by the
+        // approval service), in this transaction; going back to matching forgets it. A payment
+        // pays exactly this amount, to this vendor, in this currency, to this account.
+        let mut approval = Value::Null;
+        if matches!(
+            event,
+            InvoiceEvent::Approve | InvoiceEvent::MatchAutoApproved
+        ) {
+            let r = store::record_approval(conn, row.id).await?;
+            approval = json!({
+                "approved_amount": r.approved_amount.map(ap_types::money_text),
+                "approved_currency": r.approved_currency,
+                "approved_vendor_id": r.approved_vendor_id.map(|v| v.to_string()),
+                "approved_bank_account_id": r.approved_bank_account_id.map(|v| v.to_string()),
+            });
+        } else if matches!(event, InvoiceEvent::BeginMatching | InvoiceEvent::Reextract) {
+            store::clear_approval(conn, row.id).await?;
+        }
         audit::record(
             conn,
             &caller.ctx,
@@ -477,7 +519,14 @@ impl InvoiceApp {
                 Some(row.id.to_string()),
             )
             .before(json!({"status": from.as_str()}))
-            .after(json!({"status": to.as_str(), "event": event.as_str(), "reason": reason})),
+            .after({
+                let mut after =
+                    json!({"status": to.as_str(), "event": event.as_str(), "reason": reason});
+                if !approval.is_null() {
+                    after["approved"] = approval;
+                }
+                after
+            }),
         )
         .await?;
         // Leaving approval other than by the approval service's own decision: its round ends.
@@ -504,7 +553,7 @@ impl InvoiceApp {
         caller: &Caller,
         req: &pb::TransitionStatusRequest,
     ) -> Result<InvoiceRow, AppError> {
-        caller.require_internal_or(&[ap_types::Role::Admin])?;
+        caller.require_internal()?;
         let id = super::parse_uuid("id", &req.id)?;
         let expected: InvoiceStatus = req
             .expected_status
@@ -537,7 +586,7 @@ impl InvoiceApp {
         caller: &Caller,
         req: &pb::AttachPaymentRequest,
     ) -> Result<InvoiceRow, AppError> {
-        caller.require_internal_or(&[ap_types::Role::Admin])?;
+        caller.require_internal()?;
         let id = super::parse_uuid("id", &req.id)?;
         if !PAYMENT_STATUSES.contains(&req.payment_status.as_str()) {
             return Err(AppError::invalid(

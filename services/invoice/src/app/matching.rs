@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{AppError, Caller, InvoiceApp, STAFF};
 use crate::domain::exceptions::{Sla, is_blocking};
 use crate::domain::matching::{self as engine, Kind, Tolerance};
+use crate::domain::payable::payable;
 use crate::domain::risk::{self, Assessment, BankFacts, RiskFacts, RiskPolicy};
 use crate::domain::status::{InvoiceEvent, InvoiceStatus};
 use crate::store::exceptions::{self as exception_store, ExceptionRow, NewException};
@@ -107,6 +108,7 @@ impl InvoiceApp {
                 let row = invoice_store::find_invoice(conn, id, true)
                     .await?
                     .ok_or(AppError::NotFound("invoice"))?;
+                super::claims::refuse_if_claimed(conn, id, "re-matched").await?;
                 self.evaluate(conn, caller, &row).await
             })
             .await?;
@@ -247,8 +249,8 @@ impl InvoiceApp {
             .iter()
             .any(|e| is_blocking(&e.code, &e.severity, &e.status));
         let match_status = match_status(&result);
-        let within_limit = row
-            .total_amount
+        // The auto-approve limit is about the money that leaves: the payable amount.
+        let within_limit = payable(row.total_amount, row.amount_due)
             .is_some_and(|t| t <= policy.auto_approve_limit);
         // A header-only match (no lines read) is never approved without a person.
         let touchless = !blocking
@@ -387,6 +389,10 @@ impl InvoiceApp {
                 "department": department,
                 "currency": row.currency,
                 "total_amount": row.total_amount.map(money),
+                // What the matrix, the task, the email token and the approver's screen use:
+                // the amount that will be paid.
+                "payable_amount": payable(row.total_amount, row.amount_due).map(money),
+                "amount_due": row.amount_due.map(money),
                 "po_number": po.as_ref().map(|p| p.po_number.clone()),
                 "uploaded_by": row.uploaded_by.map(|u| u.to_string()),
                 "last_corrected_by": row.last_corrected_by.map(|u| u.to_string()),

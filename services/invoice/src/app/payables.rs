@@ -7,7 +7,6 @@
 
 use ap_kit::audit::{self, AuditEvent};
 use ap_proto::invoice::v1 as pb;
-use ap_types::Role;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 use uuid::Uuid;
@@ -30,6 +29,15 @@ fn outcome(id: Uuid, outcome: &str, status: &str) -> pb::InvoiceOutcome {
         id: id.to_string(),
         outcome: outcome.to_owned(),
         status: status.to_owned(),
+        reason: String::new(),
+    }
+}
+
+/// Refused although in a payable status: `reason` says why (a sentence for people).
+fn withheld(id: Uuid, status: &str, reason: String) -> pb::InvoiceOutcome {
+    pb::InvoiceOutcome {
+        reason,
+        ..outcome(id, REFUSED, status)
     }
 }
 
@@ -70,6 +78,16 @@ pub fn payable(row: PayableRow) -> pb::PayableInvoice {
         }),
         payment_id: row.payment_id.map(|p| p.to_string()).unwrap_or_default(),
         payment_status: s(row.payment_status),
+        approved_amount: m(row.approved_amount),
+        approved_currency: s(row.approved_currency),
+        approved_vendor_id: row
+            .approved_vendor_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        approved_bank_account_id: row
+            .approved_bank_account_id
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
     }
 }
 
@@ -80,7 +98,7 @@ impl InvoiceApp {
         caller: &Caller,
         req: &pb::ListPayableInvoicesRequest,
     ) -> Result<(Vec<PayableRow>, Option<Uuid>), AppError> {
-        caller.require_internal_or(&[Role::Admin])?;
+        caller.require_internal()?;
         let currency = crate::domain::values::Currency::parse("currency", &req.currency)?;
         let after = super::optional_uuid("after_id", &req.after_id)?;
         let limit = if req.limit == 0 {
@@ -98,7 +116,7 @@ impl InvoiceApp {
     }
 
     pub async fn get_payable(&self, caller: &Caller, id: Uuid) -> Result<PayableRow, AppError> {
-        caller.require_internal_or(&[Role::Admin])?;
+        caller.require_internal()?;
         let mut conn = self.conn().await?;
         store::find_payable(&mut conn, id)
             .await?
@@ -113,7 +131,7 @@ impl InvoiceApp {
         caller: &Caller,
         req: &pb::TransitionInvoicesRequest,
     ) -> Result<Vec<pb::InvoiceOutcome>, AppError> {
-        caller.require_internal_or(&[Role::Admin])?;
+        caller.require_internal()?;
         let ids = uuids("ids", &req.ids)?;
         let expected: InvoiceStatus = req
             .expected_status
@@ -180,7 +198,7 @@ impl InvoiceApp {
         caller: &Caller,
         req: &pb::PayInvoicesRequest,
     ) -> Result<Vec<pb::InvoiceOutcome>, AppError> {
-        caller.require_internal_or(&[Role::Admin])?;
+        caller.require_internal()?;
         if req.items.len() > MAX_BATCH {
             return Err(AppError::invalid(
                 "items",
@@ -211,8 +229,11 @@ impl InvoiceApp {
             let reference = Some(item.payment_reference.trim())
                 .filter(|r| !r.is_empty())
                 .map(|r| r.chars().take(200).collect::<String>());
+            // Empty or not a decimal: refused below (never paid without a stated amount).
+            let amount = item.amount.trim().parse::<rust_decimal::Decimal>().ok();
             wanted.push((
                 from,
+                amount,
                 PaidFields {
                     id,
                     payment_id,
@@ -222,21 +243,43 @@ impl InvoiceApp {
                 },
             ));
         }
-        let ids: Vec<Uuid> = wanted.iter().map(|(_, p)| p.id).collect();
+        let ids: Vec<Uuid> = wanted.iter().map(|(_, _, p)| p.id).collect();
         let mut conn = self.conn().await?;
         conn.transaction::<_, AppError, _>(async |conn| {
             let locked = store::lock_statuses(conn, &ids).await?;
+            // Re-read under the locks: what was approved, what the invoice says now, its open
+            // blocking exceptions.
+            let facts = store::payment_facts(conn, &ids).await?;
             let mut results = Vec::with_capacity(wanted.len());
             let mut paid = Vec::new();
             let mut events = Vec::new();
-            for (from, fields) in wanted {
+            for (from, amount, fields) in wanted {
                 let Some(row) = locked.iter().find(|r| r.id == fields.id) else {
                     results.push(outcome(fields.id, NOT_FOUND, ""));
                     continue;
                 };
-                if from.iter().any(|s| s.as_str() == row.status)
-                    && !paid.iter().any(|p: &PaidFields| p.id == fields.id)
+                let payable_now = from.iter().any(|s| s.as_str() == row.status)
+                    && !paid.iter().any(|p: &PaidFields| p.id == fields.id);
+                if payable_now
+                    && let Some(reason) =
+                        withhold_reason(facts.iter().find(|f| f.id == fields.id), amount)
                 {
+                    tracing::warn!(invoice.id = %fields.id, payment.id = %fields.payment_id, %reason, "payment withheld");
+                    events.push(
+                        AuditEvent::new(
+                            caller.actor(),
+                            "invoice_payment_withheld",
+                            "invoice",
+                            Some(fields.id.to_string()),
+                        )
+                        .after(json!({"payment_id": fields.payment_id.to_string(),
+                                      "amount": amount.map(|a| a.normalize().to_string()),
+                                      "reason": reason})),
+                    );
+                    results.push(withheld(fields.id, &row.status, reason));
+                    continue;
+                }
+                if payable_now {
                     events.push(
                         AuditEvent::new(
                             caller.actor(),
@@ -318,5 +361,61 @@ impl InvoiceApp {
             "bank details released to the payment service"
         );
         Ok(out)
+    }
+}
+
+/// Why an invoice in a payable status must not be paid now, if it must not: what was approved
+/// (amount, currency, vendor, bank account) differs from what the invoice says now or from the
+/// amount the payer offers, or a blocking exception is open.
+pub(crate) fn withhold_reason(
+    facts: Option<&store::PaymentFacts>,
+    offered: Option<rust_decimal::Decimal>,
+) -> Option<String> {
+    let Some(f) = facts else {
+        return Some("The invoice could not be read.".into());
+    };
+    let Some(approved) = f.approved_amount else {
+        return Some(
+            "The invoice has no record of an approved amount; it must be approved again before it is paid."
+                .into(),
+        );
+    };
+    let now = crate::domain::payable::payable(f.total_amount, f.amount_due);
+    if now != Some(approved) {
+        return Some(format!(
+            "The invoice's payable amount changed since it was approved (approved {}, now {}); it must go back through approval.",
+            approved.normalize(),
+            now.map_or_else(|| "none".to_owned(), |n| n.normalize().to_string())
+        ));
+    }
+    if f.currency.as_deref().map(str::trim) != f.approved_currency.as_deref().map(str::trim) {
+        return Some("The invoice's currency changed since it was approved.".into());
+    }
+    if f.vendor_id != f.approved_vendor_id {
+        return Some("The invoice's vendor changed since it was approved.".into());
+    }
+    if f.approved_bank_account_id.is_some()
+        && f.current_bank_account_id != f.approved_bank_account_id
+    {
+        return Some(
+            "The vendor's bank account changed since the invoice was approved; confirm the new account and have the invoice approved again."
+                .into(),
+        );
+    }
+    if f.blocking_exceptions > 0 {
+        return Some(format!(
+            "The invoice has {} open blocking exception{}; resolve them before paying.",
+            f.blocking_exceptions,
+            if f.blocking_exceptions == 1 { "" } else { "s" }
+        ));
+    }
+    match offered {
+        None => Some("The payment states no amount; it must state the approved amount.".into()),
+        Some(a) if a != approved => Some(format!(
+            "The payment's amount {} is not the approved amount {}.",
+            a.normalize(),
+            approved.normalize()
+        )),
+        Some(_) => None,
     }
 }

@@ -129,6 +129,7 @@ impl InvoiceApp {
                         "A cancelled invoice cannot be disputed.".into(),
                     ));
                 }
+                super::claims::refuse_if_claimed(conn, id, "disputed").await?;
                 let exception = exception_store::insert_manual(
                     conn,
                     id,

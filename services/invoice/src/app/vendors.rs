@@ -416,6 +416,9 @@ impl InvoiceApp {
         user: Uuid,
     ) -> Result<BankAccountRow, AppError> {
         let previous = store::lock_current_bank_account(conn, vendor_id).await?;
+        // After the account lock, which a claim share-locks: a claim either committed before
+        // (and is seen here) or starts after this change (and sees the new account).
+        super::claims::refuse_bank_change_if_claimed(conn, vendor_id).await?;
         let is_initial = !store::has_any_bank_account(conn, vendor_id).await?;
         let ciphertext = self
             .cipher()

@@ -72,6 +72,10 @@ pub struct Extracted {
     pub lines: Vec<ExtractedLine>,
     /// Sum rules the document itself breaks (BR-CO-*), as sentences.
     pub arithmetic_issues: Vec<String>,
+    /// Rules about the payable amount the document breaks (BR-CO-16 strictly, rounding beyond
+    /// one currency unit, a negative prepaid amount, a payable outside 0 .. total), as
+    /// sentences: they route the invoice to a person and block its approval.
+    pub payable_issues: Vec<String>,
     pub is_credit_note: bool,
     /// Fields whose value came from the LLM (the deterministic reader found nothing).
     pub llm_fields: Vec<&'static str>,
@@ -236,8 +240,19 @@ pub fn from_einvoice(inv: &ap_einvoice::Invoice) -> Extracted {
                 .and_then(|r| r.trim().parse().ok()),
         })
         .collect();
+    let payable_issues = super::payable::check_document(&super::payable::DocumentTotals {
+        total_with_vat: t.total_with_vat,
+        prepaid: t.prepaid,
+        rounding: t.rounding,
+        amount_due: t.amount_due,
+    })
+    .into_iter()
+    .map(|i| i.0)
+    .collect();
+    // BR-CO-16 is judged with the payable rules above (and blocks); not twice.
     let arithmetic_issues = ap_einvoice::check_totals(inv)
         .iter()
+        .filter(|i| i.rule != "BR-CO-16")
         .map(|i| {
             format!(
                 "{} ({}): stated {}, computed {}",
@@ -281,6 +296,7 @@ pub fn from_einvoice(inv: &ap_einvoice::Invoice) -> Extracted {
             .map(|a| Field::certain(a.iban.replace(' ', "").to_ascii_uppercase())),
         lines,
         arithmetic_issues,
+        payable_issues,
         is_credit_note: credit,
         llm_fields: Vec::new(),
         disagreements: Vec::new(),
@@ -327,12 +343,28 @@ pub fn from_text(t: &ap_textract::Extraction, source: Source) -> Extracted {
         seller_name: field(&f.seller_name),
         seller_tax_id: field(&f.seller_vat_id),
         payee_iban: field(&f.iban),
+        payable_issues: payable_issues(
+            f.total.as_ref().map(|t| t.value),
+            f.amount_due.as_ref().map(|t| t.value),
+        ),
         lines,
         arithmetic_issues: Vec::new(),
         is_credit_note: f.total.as_ref().is_some_and(|t| t.value.is_sign_negative()),
         llm_fields: Vec::new(),
         disagreements: Vec::new(),
     }
+}
+
+/// A read amount due outside 0 .. total (plus the largest rounding) is a payable issue.
+fn payable_issues(total: Option<Decimal>, amount_due: Option<Decimal>) -> Vec<String> {
+    if super::payable::storable_amount_due(total, amount_due) {
+        return Vec::new();
+    }
+    vec![format!(
+        "the amount due {} lies outside 0 .. total {}",
+        amount_due.unwrap_or_default(),
+        total.unwrap_or_default()
+    )]
 }
 
 /// Due date from payment terms when the document gives none: invoice date + net days.

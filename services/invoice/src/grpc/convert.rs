@@ -347,6 +347,9 @@ pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
         currency: s(r.currency),
         total_amount: r.total_amount.map(money).unwrap_or_default(),
         amount_due: r.amount_due.map(money).unwrap_or_default(),
+        payable_amount: crate::domain::payable::payable(r.total_amount, r.amount_due)
+            .map(money)
+            .unwrap_or_default(),
         due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
         invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
         payment_terms: s(r.payment_terms),
@@ -357,6 +360,9 @@ pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
             .unwrap_or_default(),
         payment_status: s(r.payment_status),
         version: r.version,
+        // Filled by GetInvoiceSummary only (the approval service's separation-of-duties facts).
+        barred_approvers: Vec::new(),
+        open_blocking_exceptions: 0,
     }
 }
 

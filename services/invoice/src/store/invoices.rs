@@ -307,6 +307,20 @@ pub async fn insert_extraction_job(
     Ok(id)
 }
 
+/// Everyone who ever corrected the invoice (separation of duties bars them all from
+/// approving it, not only the last).
+pub async fn correctors_of(
+    conn: &mut AsyncPgConnection,
+    invoice_id: Uuid,
+) -> QueryResult<Vec<Uuid>> {
+    invoice_corrections::table
+        .filter(invoice_corrections::invoice_id.eq(invoice_id))
+        .select(invoice_corrections::corrected_by)
+        .distinct()
+        .load(conn)
+        .await
+}
+
 pub async fn insert_correction(
     conn: &mut AsyncPgConnection,
     invoice_id: Uuid,
@@ -427,4 +441,51 @@ pub async fn payee_iban_of(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResul
         .await
         .optional()
         .map(Option::flatten)
+}
+
+/// What the decision that moved an invoice to `approved` approved.
+#[derive(Clone, Debug, QueryableByName)]
+pub struct ApprovalRecord {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+    pub approved_amount: Option<Decimal>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub approved_currency: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub approved_vendor_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub approved_bank_account_id: Option<Uuid>,
+}
+
+/// Records what is being approved, in the transaction that moves the invoice to `approved`:
+/// the payable amount (amount_due, else total_amount), its currency, the vendor and the
+/// vendor's bank account current now.
+pub async fn record_approval(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> QueryResult<ApprovalRecord> {
+    diesel::sql_query(
+        "UPDATE invoices i SET approved_amount = COALESCE(i.amount_due, i.total_amount), \
+         approved_currency = i.currency, approved_vendor_id = i.vendor_id, \
+         approved_bank_account_id = (SELECT b.id FROM vendor_bank_accounts b \
+             WHERE b.vendor_id = i.vendor_id AND b.is_current LIMIT 1), \
+         approved_at = now() WHERE i.id = $1 \
+         RETURNING approved_amount, approved_currency::text AS approved_currency, \
+             approved_vendor_id, approved_bank_account_id",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+}
+
+/// Forgets the approval record: the invoice went back to matching.
+pub async fn clear_approval(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE invoices SET approved_amount = NULL, approved_currency = NULL, \
+         approved_vendor_id = NULL, approved_bank_account_id = NULL, approved_at = NULL \
+         WHERE id = $1 AND approved_at IS NOT NULL",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -57,6 +57,14 @@ pub struct PayableRow {
     pub payment_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
     pub payment_status: Option<String>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub approved_amount: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub approved_currency: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub approved_vendor_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub approved_bank_account_id: Option<Uuid>,
 }
 
 fn payable_select(filter: &str) -> String {
@@ -66,7 +74,9 @@ fn payable_select(filter: &str) -> String {
          COALESCE(NULLIF(btrim(i.payment_terms), ''), v.payment_terms) AS payment_terms, \
          {BLOCKING} AS blocking_exceptions, \
          b.id AS account_id, b.kind AS account_kind, b.status AS account_status, \
-         b.is_initial AS account_is_initial, b.last4 AS account_last4, i.payment_id, i.payment_status \
+         b.is_initial AS account_is_initial, b.last4 AS account_last4, i.payment_id, i.payment_status, \
+         i.approved_amount, i.approved_currency::text AS approved_currency, i.approved_vendor_id, \
+         i.approved_bank_account_id \
          FROM invoices i \
          LEFT JOIN vendors v ON v.id = i.vendor_id \
          LEFT JOIN vendor_bank_accounts b ON b.vendor_id = i.vendor_id AND b.is_current \
@@ -165,7 +175,8 @@ pub async fn set_paid(
     diesel::sql_query(
         "UPDATE invoices i SET status = 'paid', payment_status = 'completed', \
          payment_id = u.payment_id, payment_date = u.payment_date, payment_method = u.method, \
-         payment_reference = u.reference, version = i.version + 1, updated_at = now() \
+         payment_reference = u.reference, version = i.version + 1, updated_at = now(), \
+         payment_claim_run_id = NULL, payment_claimed_at = NULL, payment_claim_run_reference = NULL \
          FROM UNNEST($1, $2, $3, $4, $5) AS u(id, payment_id, payment_date, method, reference) \
          WHERE i.id = u.id",
     )
@@ -215,6 +226,52 @@ pub async fn current_accounts(
          WHERE vendor_id = ANY($1) AND is_current",
     )
     .bind::<Array<SqlUuid>, _>(vendor_ids)
+    .load(conn)
+    .await
+}
+
+/// What paying an invoice re-checks against its approval record, read inside the paying
+/// transaction after the invoices are locked.
+#[derive(Clone, Debug, QueryableByName)]
+pub struct PaymentFacts {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub total_amount: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub amount_due: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub currency: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub vendor_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub approved_amount: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub approved_currency: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub approved_vendor_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub approved_bank_account_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub current_bank_account_id: Option<Uuid>,
+    #[diesel(sql_type = Integer)]
+    pub blocking_exceptions: i32,
+}
+
+pub async fn payment_facts(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> diesel::QueryResult<Vec<PaymentFacts>> {
+    diesel::sql_query(format!(
+        "SELECT i.id, i.total_amount, i.amount_due, i.currency::text AS currency, i.vendor_id, \
+         i.approved_amount, i.approved_currency::text AS approved_currency, i.approved_vendor_id, \
+         i.approved_bank_account_id, \
+         (SELECT b.id FROM vendor_bank_accounts b WHERE b.vendor_id = i.vendor_id AND b.is_current \
+          LIMIT 1) AS current_bank_account_id, \
+         {BLOCKING} AS blocking_exceptions \
+         FROM invoices i WHERE i.id = ANY($1) AND i.deleted_at IS NULL"
+    ))
+    .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)
     .await
 }

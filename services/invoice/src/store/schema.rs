@@ -101,6 +101,12 @@ diesel::table! {
     }
 }
 
+// Also on `invoices`, outside this macro because of diesel's 32-column limit and only ever
+// read or written by raw SQL (`store::payables`, `store::invoices::record_approval`):
+// payment_id; approved_amount, approved_currency, approved_vendor_id,
+// approved_bank_account_id, approved_at (migration 2026-12-28-000001_approved_amount).
+// payment_claim_run_id, payment_claimed_at, payment_claim_run_reference (a payment run's
+// claim; `store::claims`, migration 2026-12-28-000002_payment_claims).
 diesel::table! {
     invoice.invoices (id) {
         id -> Uuid,

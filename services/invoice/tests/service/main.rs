@@ -2,7 +2,9 @@
 //! RPCs other services use (service tokens, compare-and-set status changes, payment fields),
 //! and extraction.
 
+mod claims;
 mod extraction;
+mod internal_rpcs;
 mod matching;
 mod messages;
 
@@ -17,14 +19,13 @@ use ap_proto::invoice::v1 as pb;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_test_support::TestDb;
 use ap_types::{Role, SessionId, UserId};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use tonic::Code;
 use tonic::transport::Channel;
 
 pub struct Service {
     pub client: InvoiceServiceClient<Channel>,
     pub db: TestDb,
-    pub tokens: ServiceTokens,
     pub signer: TokenSigner,
     /// The use-case layer on the same database and storage, to drive workers step by step.
     pub app: ap_invoice::InvoiceApp,
@@ -49,12 +50,10 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> Service {
     )
     .await;
     let (private, public) = ap_kit::token::generate_ed25519_pem().expect("keys");
-    let secret = "s3rvice-token-secret-for-tests-0123456789";
     let mut env: HashMap<String, String> = HashMap::from([
         ("APP_ENV".into(), "test".into()),
         ("DATABASE_URL".into(), db.url().to_owned()),
         ("JWT_PUBLIC_KEY".into(), public),
-        ("SERVICE_TOKEN_SECRET".into(), secret.into()),
         (
             "DATA_ENCRYPTION_KEY".into(),
             ap_invoice::crypto::DataCipher::generate_key()
@@ -96,18 +95,19 @@ pub async fn spawn_with(extra: &[(&str, &str)]) -> Service {
         app,
         storage_dir,
         db,
-        tokens: ServiceTokens::new(&SecretString::from(secret.to_owned())).expect("tokens"),
         signer: TokenSigner::from_pem(&private, Duration::from_secs(900)).expect("signer"),
         _stop: tx,
     }
 }
 
 impl Service {
+    /// A request carrying service `name`'s token, signed with its (development) key.
     pub fn as_service<T>(&self, name: &str, msg: T) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
         req.metadata_mut().insert(
             SERVICE_TOKEN,
-            self.tokens
+            ServiceTokens::development(name)
+                .expect("tokens")
                 .issue(name)
                 .expect("token")
                 .parse()
@@ -227,10 +227,9 @@ async fn internal_rpcs_accept_allowed_services_and_refuse_strangers() {
         .await
         .expect_err("unknown service");
     assert_eq!(err.code(), Code::Unauthenticated);
-    let forged = ServiceTokens::new(&SecretString::from(
-        "another-secret-entirely-0123456789abcdef".to_owned(),
-    ))
-    .expect("t");
+    // A token naming the payment service, signed with a key that is not the payment service's.
+    let (other_key, _) = ap_kit::token::generate_ed25519_pem().expect("keys");
+    let forged = ServiceTokens::new("payment", &other_key, &[]).expect("t");
     let mut req = tonic::Request::new(pb::IdRequest { id: id.clone() });
     req.metadata_mut().insert(
         SERVICE_TOKEN,

@@ -40,6 +40,10 @@ pub enum Outcome {
     Already,
     /// In another status (named).
     Refused(String),
+    /// In a payable status but withheld (the invoice service's sentence): its payable amount,
+    /// currency, vendor or bank account differ from what was approved, the amount offered is
+    /// not the approved one, or a blocking exception is open.
+    Withheld(String),
     NotFound,
 }
 
@@ -58,6 +62,7 @@ fn outcomes(results: Vec<pb::InvoiceOutcome>) -> HashMap<Uuid, Outcome> {
                 "applied" => Outcome::Applied,
                 "already" => Outcome::Already,
                 "not_found" => Outcome::NotFound,
+                _ if !r.reason.is_empty() => Outcome::Withheld(r.reason),
                 _ => Outcome::Refused(r.status),
             };
             Some((id, o))
@@ -148,6 +153,16 @@ impl InvoiceClient {
 
     /// One invoice with its status, blocking exceptions and payee account.
     pub async fn get_payable(&self, id: Uuid) -> Result<(Payable, String), AppError> {
+        let (payable, status, _) = self.get_approved_payable(id).await?;
+        Ok((payable, status))
+    }
+
+    /// One invoice as `get_payable`, with the amount its approval approved (None when it has
+    /// no approval record).
+    pub async fn get_approved_payable(
+        &self,
+        id: Uuid,
+    ) -> Result<(Payable, String, Option<Decimal>), AppError> {
         let resp = self
             .client
             .clone()
@@ -155,7 +170,10 @@ impl InvoiceClient {
             .await
             .map_err(upstream)?
             .into_inner();
-        payable(resp).ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("malformed payable")))
+        let approved = decimal(&resp.approved_amount);
+        let (payable, status) = payable(resp)
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("malformed payable")))?;
+        Ok((payable, status, approved))
     }
 
     /// Every approved invoice in `currency`.
@@ -228,6 +246,69 @@ impl InvoiceClient {
             out.extend(outcomes(resp.results));
         }
         Ok(out)
+    }
+
+    /// Claims the run's invoices that are still payable as the run was approved: for each
+    /// invoice, `Ok` when claimed, else why it was refused (a code and a sentence).
+    pub async fn claim(
+        &self,
+        run_id: Uuid,
+        run_reference: &str,
+        items: Vec<pb::ClaimItem>,
+    ) -> Result<HashMap<Uuid, Result<(), (String, String)>>, AppError> {
+        let mut out = HashMap::with_capacity(items.len());
+        for chunk in items.chunks(BATCH) {
+            let resp = self
+                .client
+                .clone()
+                .claim_invoices_for_payment(self.request(pb::ClaimInvoicesRequest {
+                    run_id: run_id.to_string(),
+                    run_reference: run_reference.to_owned(),
+                    items: chunk.to_vec(),
+                })?)
+                .await
+                .map_err(upstream)?
+                .into_inner();
+            out.extend(resp.outcomes.into_iter().filter_map(|o| {
+                let id = o.invoice_id.parse().ok()?;
+                Some((
+                    id,
+                    if o.claimed {
+                        Ok(())
+                    } else {
+                        Err((o.code, o.reason))
+                    },
+                ))
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Drops the run's claims on `invoice_ids` (every claim of the run when empty).
+    pub async fn release_claims(
+        &self,
+        run_id: Uuid,
+        invoice_ids: &[Uuid],
+    ) -> Result<u32, AppError> {
+        let mut released = 0;
+        let mut chunks: Vec<&[Uuid]> = invoice_ids.chunks(BATCH).collect();
+        if chunks.is_empty() {
+            chunks.push(&[]);
+        }
+        for chunk in chunks {
+            released += self
+                .client
+                .clone()
+                .release_payment_claims(self.request(pb::ReleaseClaimsRequest {
+                    run_id: run_id.to_string(),
+                    invoice_ids: chunk.iter().map(Uuid::to_string).collect(),
+                })?)
+                .await
+                .map_err(upstream)?
+                .into_inner()
+                .released;
+        }
+        Ok(released)
     }
 
     /// Decrypted current bank accounts by vendor: only to write a bank file.

@@ -35,6 +35,13 @@ fn paid_message() -> AppError {
     AppError::Conflict("The invoice is already paid.".into())
 }
 
+fn amount_changed() -> AppError {
+    AppError::Conflict(
+        "The invoice's payable amount changed since it was approved; nothing was paid. It must go back through matching and approval."
+            .into(),
+    )
+}
+
 fn not_approved(status: &str) -> AppError {
     AppError::Precondition(format!(
         "Only approved invoices can be paid; this invoice is {status}."
@@ -73,7 +80,8 @@ impl PaymentApp {
                 "must be at most 140 characters",
             ));
         }
-        let (invoice, status) = self.invoices().get_payable(invoice_id).await?;
+        let (invoice, status, approved_amount) =
+            self.invoices().get_approved_payable(invoice_id).await?;
         let mut conn = self.conn().await?;
         if let Some(existing) = store::live_payment_of(&mut conn, invoice_id).await? {
             let resumable = existing.status == "pending"
@@ -106,10 +114,22 @@ impl PaymentApp {
                 }
             )));
         }
-        let amount = invoice
-            .amount_due
-            .filter(|a| *a > rust_decimal::Decimal::ZERO)
-            .ok_or_else(|| AppError::Precondition("The invoice has no amount due.".into()))?;
+        // The approved amount is what is paid; the invoice service re-checks it (and the
+        // currency, vendor, bank account and blocking exceptions) inside the paying transaction.
+        let amount = approved_amount.ok_or_else(|| {
+            AppError::Conflict(
+                "The invoice has no record of an approved amount; it must be approved again before it is paid."
+                    .into(),
+            )
+        })?;
+        if invoice.amount_due != Some(amount) {
+            return Err(amount_changed());
+        }
+        if amount <= rust_decimal::Decimal::ZERO {
+            return Err(AppError::Precondition(
+                "The invoice has no amount due.".into(),
+            ));
+        }
         let new = NewPayment {
             id: Uuid::now_v7(),
             invoice_id,
@@ -170,6 +190,9 @@ impl PaymentApp {
             ("completed", _) => Ok(row),
             (_, Some(Outcome::Refused(status))) if status == "paid" => Err(paid_message()),
             (_, Some(Outcome::Refused(status))) => Err(not_approved(status)),
+            (_, Some(Outcome::Withheld(reason))) => {
+                Err(AppError::Conflict(format!("{reason} Nothing was paid.")))
+            }
             (_, Some(Outcome::NotFound)) => Err(AppError::NotFound("invoice")),
             _ => Err(AppError::Unavailable(anyhow::anyhow!(
                 "payment {id} stays pending; it completes when the invoice service answers"
@@ -203,6 +226,9 @@ impl PaymentApp {
                 payment_date: r.payment_date.to_string(),
                 payment_method: r.method.clone(),
                 payment_reference: r.reference.clone().unwrap_or_default(),
+                // The invoice amount this payment settles (paid plus any early-payment discount
+                // taken): it must equal the approved amount.
+                amount: (r.amount + r.discount_amount).normalize().to_string(),
             })
             .collect();
         let outcomes = match self.invoices().pay(items).await {
@@ -268,6 +294,7 @@ impl PaymentApp {
                 Some(Outcome::Refused(status)) => {
                     format!("the invoice is {status}; it can no longer be paid by this payment")
                 }
+                Some(Outcome::Withheld(reason)) => reason.clone(),
                 Some(Outcome::NotFound) => "the invoice no longer exists".to_owned(),
                 _ => continue,
             };

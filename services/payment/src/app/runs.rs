@@ -16,9 +16,10 @@
 use std::collections::{HashMap, HashSet};
 
 use ap_kit::audit::{self, AuditEvent};
+use ap_proto::invoice::v1 as invoice_pb;
 use ap_proto::payment::v1 as pb;
 use chrono::{Days, NaiveDate, Utc};
-use diesel_async::AsyncConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -461,47 +462,102 @@ impl PaymentApp {
         self.run_view(id).await
     }
 
-    /// Writes the bank file, records the payments and marks the invoices paid.
+    /// Re-checks every invoice of the run, writes the bank file of those still payable as
+    /// approved, records their payments and marks them paid; the others leave the run with
+    /// their reason and go back to `approved`.
+    ///
+    /// The run row stays locked (`FOR UPDATE`) from the claim to the commit, so a concurrent
+    /// execute or cancel waits and then sees the outcome. The invoice service claims the
+    /// invoices in its own transaction (locked and re-checked there); a claimed invoice cannot
+    /// be cancelled, corrected or disputed until it is paid or released. When this attempt
+    /// fails, its claims are released while the run is still locked, so they can never be
+    /// taken from a later attempt; when the release itself fails the claims stay with the
+    /// still-approved run, whose next execute re-claims them and whose cancel releases them.
     #[tracing::instrument(skip_all, fields(run.id = %id))]
     pub async fn execute_run(&self, caller: &Caller, id: Uuid) -> Result<RunView, AppError> {
         let admin = caller.require(ADMIN)?;
-        let view = self.run_view(id).await?;
-        match run_status(&view.run)? {
-            RunStatus::Approved => {}
-            RunStatus::Executed => {
-                return Err(AppError::Conflict("The run is already executed.".into()));
+        let by = (admin.user_id.as_uuid(), admin.email.clone());
+        let mut conn = self.conn().await?;
+        conn.transaction::<_, AppError, _>(async |conn| {
+            let run = store::find_run(conn, id, true)
+                .await?
+                .ok_or(AppError::NotFound("payment run"))?;
+            check_executable(&run)?;
+            let attempt = self.execute_locked(conn, caller, &by, &run).await;
+            if attempt.is_err()
+                && let Err(release) = self.invoices().release_claims(id, &[]).await
+            {
+                tracing::warn!(run.id = %id, error = %release,
+                    "releasing the claims of a failed execution failed; they stay with the approved run");
             }
-            RunStatus::Draft => {
-                return Err(AppError::Precondition(
-                    "The run must be approved by a second admin before it is executed.".into(),
-                ));
-            }
-            RunStatus::Cancelled => {
-                return Err(AppError::Precondition("The run is cancelled.".into()));
-            }
-        }
-        let run = &view.run;
+            attempt
+        })
+        .await?;
+        drop(conn);
+        self.settle_run(id).await;
+        self.run_view(id).await
+    }
+
+    /// The body of `execute_run`, on the locked run inside its transaction.
+    async fn execute_locked(
+        &self,
+        conn: &mut AsyncPgConnection,
+        caller: &Caller,
+        (by, by_email): &(Uuid, String),
+        run: &RunRow,
+    ) -> Result<(), AppError> {
+        let id = run.id;
         let format = FileFormat::parse(&run.file_format)
             .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("unknown file format")))?;
-        let mut conn = self.conn().await?;
-        let mut items: Vec<ItemRow> = view.items.iter().filter(|i| i.open).cloned().collect();
+        let mut items: Vec<ItemRow> = store::items_of(conn, id)
+            .await?
+            .into_iter()
+            .filter(|i| i.open)
+            .collect();
         let invoice_ids: Vec<Uuid> = items.iter().map(|i| i.invoice_id).collect();
-        let already: HashSet<Uuid> =
-            payment_store::invoices_with_live_payment(&mut conn, &invoice_ids)
-                .await?
-                .into_iter()
-                .collect();
-        drop(conn);
+        let already: HashSet<Uuid> = payment_store::invoices_with_live_payment(conn, &invoice_ids)
+            .await?
+            .into_iter()
+            .collect();
         items.retain(|i| !already.contains(&i.invoice_id));
         if items.is_empty() {
             return Err(AppError::Precondition(
                 "Every invoice of this run is already paid.".into(),
             ));
         }
+
+        // 1. Claim: the invoice service re-checks each invoice under its row lock.
+        let claims = self
+            .invoices()
+            .claim(
+                id,
+                &run.reference,
+                items.iter().map(|i| claim_item(run, i)).collect(),
+            )
+            .await?;
+        let mut released: Vec<Released> = Vec::new();
+        let mut payable: Vec<ItemRow> = Vec::with_capacity(items.len());
+        for item in items {
+            match claims.get(&item.invoice_id) {
+                Some(Ok(())) => payable.push(item),
+                Some(Err((code, reason))) => released.push(Released {
+                    item,
+                    reason: reason.clone(),
+                    unschedule: code != "claimed_by_other_run",
+                }),
+                None => released.push(Released {
+                    item,
+                    reason: "the invoice service did not confirm the invoice".into(),
+                    unschedule: true,
+                }),
+            }
+        }
+
+        // 2. The accounts the file pays, decrypted: still the verified ones the run was built with.
         let payees: HashMap<Uuid, PayeeDetails> = if format == FileFormat::CheckRegister {
             HashMap::new()
         } else {
-            let vendors: Vec<Uuid> = items
+            let vendors: Vec<Uuid> = payable
                 .iter()
                 .map(|i| i.vendor_id)
                 .collect::<HashSet<_>>()
@@ -509,22 +565,39 @@ impl PaymentApp {
                 .collect();
             let details = self.invoices().bank_details(&vendors).await?;
             let mut payees = HashMap::with_capacity(details.len());
-            for item in &items {
-                match details.get(&item.vendor_id) {
-                    Some((d, true)) if Some(d.account_id) == item.bank_account_id => {
-                        payees.insert(item.vendor_id, d.clone());
-                    }
-                    _ => {
-                        return Err(AppError::Precondition(format!(
-                            "The bank details of {} changed since the run was created; cancel the run and create a new one.",
-                            item.vendor_name
-                        )));
-                    }
+            let mut changed = Vec::new();
+            payable.retain(|item| match details.get(&item.vendor_id) {
+                Some((d, true)) if Some(d.account_id) == item.bank_account_id => {
+                    payees.insert(item.vendor_id, d.clone());
+                    true
                 }
+                _ => {
+                    changed.push(item.clone());
+                    false
+                }
+            });
+            if !changed.is_empty() {
+                let ids: Vec<Uuid> = changed.iter().map(|i| i.invoice_id).collect();
+                self.invoices().release_claims(id, &ids).await?;
+                released.extend(changed.into_iter().map(|item| Released {
+                    item,
+                    reason: "the vendor's bank details changed since the run was approved".into(),
+                    unschedule: true,
+                }));
             }
             payees
         };
-        let payouts: Vec<Payout> = items
+        if payable.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "None of the invoices of this run can be paid any more ({}); the run was not \
+                 executed. Cancel it and create a new one.",
+                released_summary(&released)
+            )));
+        }
+
+        // 3. The file, from the claimed items only: its entry count and control totals are
+        // computed from exactly what it pays.
+        let payouts: Vec<Payout> = payable
             .iter()
             .map(|i| Payout {
                 seq: u32::try_from(i.seq).unwrap_or(0),
@@ -536,12 +609,13 @@ impl PaymentApp {
             })
             .collect();
         let created_at = Utc::now();
+        let payment_date = run.payment_date.max(today());
         let file = files::build(
             format,
             &FileContext {
                 run_reference: &run.reference,
                 currency: &run.currency,
-                payment_date: run.payment_date.max(today()),
+                payment_date,
                 created_at: created_at.naive_utc(),
             },
             self.originator(),
@@ -554,7 +628,7 @@ impl PaymentApp {
         let ciphertext = self.cipher().encrypt(&file.content, id.as_bytes())?;
         let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
         drop(file.content);
-        let new_payments: Vec<NewPayment> = items
+        let new_payments: Vec<NewPayment> = payable
             .iter()
             .zip(&payouts)
             .map(|(i, p)| NewPayment {
@@ -566,61 +640,105 @@ impl PaymentApp {
                 run_id: Some(id),
                 status: "pending".into(),
                 method: run.method.clone(),
-                payment_date: run.payment_date.max(today()),
+                payment_date,
                 reference: Some(run.reference.clone()),
                 amount: i.net_amount,
                 discount_amount: i.discount_amount,
                 currency: run.currency.clone(),
                 bank_account_id: i.bank_account_id,
-                created_by: admin.user_id.as_uuid(),
+                created_by: *by,
                 idempotency_key: None,
             })
             .collect();
-        let mut conn = self.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            let executed = store::set_status_if(
-                conn,
-                id,
-                &[RunStatus::Approved.as_str()],
-                RunStatus::Executed.as_str(),
-                admin.user_id.as_uuid(),
-                &admin.email,
-                None,
-            )
-            .await?
-            .ok_or_else(|| AppError::Conflict("The run is already executed.".into()))?;
-            payment_store::insert_payments(conn, &new_payments).await?;
-            store::close_items(conn, id).await?;
-            store::insert_bank_file(
-                conn,
-                BankFileRow {
-                    run_id: id,
-                    format: format.as_str().into(),
-                    filename: file.filename.clone(),
-                    content_type: format.content_type().into(),
-                    ciphertext,
-                    sha256: sha256.clone(),
-                    size_bytes: size,
-                    created_at,
-                },
-            )
-            .await?;
+
+        // 4. What leaves the run goes back to `approved` (when it is still scheduled).
+        let released_ids: Vec<Uuid> = released.iter().map(|r| r.item.invoice_id).collect();
+        let unschedule: Vec<Uuid> = released
+            .iter()
+            .filter(|r| r.unschedule)
+            .map(|r| r.item.invoice_id)
+            .collect();
+        if !unschedule.is_empty() {
+            self.invoices()
+                .transition(
+                    &unschedule,
+                    "scheduled",
+                    "unschedule",
+                    &format!("released from payment run {} at execution", run.reference),
+                )
+                .await?;
+        }
+        let exclusions: Vec<ExclusionRow> = released
+            .iter()
+            .map(|r| ExclusionRow {
+                run_id: id,
+                invoice_id: r.item.invoice_id,
+                invoice_number: r.item.invoice_number.clone(),
+                vendor_id: Some(r.item.vendor_id),
+                vendor_name: Some(r.item.vendor_name.clone()),
+                amount: Some(r.item.gross_amount),
+                reason: format!("{RELEASED_AT_EXECUTION}{}", r.reason),
+            })
+            .collect();
+
+        // 5. One commit: the run executed, its payments, its released items, its file.
+        let executed = store::set_status_if(
+            conn,
+            id,
+            &[RunStatus::Approved.as_str()],
+            RunStatus::Executed.as_str(),
+            *by,
+            by_email,
+            None,
+        )
+        .await?
+        .ok_or_else(|| AppError::Conflict("The run is already executed.".into()))?;
+        payment_store::insert_payments(conn, &new_payments).await?;
+        if !released_ids.is_empty() {
+            store::delete_items(conn, id, &released_ids).await?;
+            store::insert_exclusions(conn, &exclusions).await?;
             audit::record(
                 conn,
                 &caller.ctx,
-                AuditEvent::new(caller.actor(), "payment_run_executed", "payment_run", Some(id.to_string()))
-                    .before(json!({"status": "approved"}))
-                    .after(json!({"status": executed.status, "file_format": format.as_str(),
-                                  "file_sha256": sha256, "file_bytes": size, "payments": new_payments.len(),
-                                  "totals": totals_json(&items)})),
+                AuditEvent::new(
+                    caller.actor(),
+                    "payment_run_items_released",
+                    "payment_run",
+                    Some(id.to_string()),
+                )
+                .after(json!({"released": released.iter().map(|r| json!({
+                        "invoice_id": r.item.invoice_id.to_string(),
+                        "amount": r.item.net_amount.normalize().to_string(),
+                        "reason": r.reason})).collect::<Vec<_>>()})),
             )
             .await?;
-            Ok(())
-        })
+        }
+        store::close_items(conn, id).await?;
+        store::insert_bank_file(
+            conn,
+            BankFileRow {
+                run_id: id,
+                format: format.as_str().into(),
+                filename: file.filename.clone(),
+                content_type: format.content_type().into(),
+                ciphertext,
+                sha256: sha256.clone(),
+                size_bytes: size,
+                created_at,
+            },
+        )
         .await?;
-        drop(conn);
-        self.settle_run(id).await;
-        self.run_view(id).await
+        audit::record(
+            conn,
+            &caller.ctx,
+            AuditEvent::new(caller.actor(), "payment_run_executed", "payment_run", Some(id.to_string()))
+                .before(json!({"status": "approved"}))
+                .after(json!({"status": executed.status, "file_format": format.as_str(),
+                              "file_sha256": sha256, "file_bytes": size, "payments": new_payments.len(),
+                              "released": released_ids.len(), "totals": totals_json(&payable)})),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Marks the pending payments of an executed run settled (the invoices paid). Failures
@@ -706,7 +824,11 @@ impl PaymentApp {
             )
             .await?;
             // Inside the transaction: if the invoice service cannot release the invoices, the
-            // run stays open and the cancel can be retried ("refused" = never scheduled).
+            // run stays open and the cancel can be retried ("refused" = never scheduled). The
+            // claims of an execution that failed half-way go first.
+            if status == RunStatus::Approved {
+                self.invoices().release_claims(id, &[]).await?;
+            }
             self.invoices()
                 .transition(
                     &ids,
@@ -741,6 +863,59 @@ impl PaymentApp {
             sha256: file.sha256,
             format: file.format,
         })
+    }
+}
+
+/// The prefix of the exclusion reason of an item released at execution.
+pub const RELEASED_AT_EXECUTION: &str = "released at execution: ";
+
+/// A run item that leaves the run at execution, with its reason.
+struct Released {
+    item: ItemRow,
+    reason: String,
+    /// Whether its invoice goes back to `approved` (not when another run holds it).
+    unschedule: bool,
+}
+
+/// What the invoice service must still find for the item to be paid.
+fn claim_item(run: &RunRow, i: &ItemRow) -> invoice_pb::ClaimItem {
+    invoice_pb::ClaimItem {
+        invoice_id: i.invoice_id.to_string(),
+        // The payable amount the run was built from: net paid + discount.
+        amount: i.gross_amount.normalize().to_string(),
+        currency: run.currency.clone(),
+        vendor_id: i.vendor_id.to_string(),
+        bank_account_id: i.bank_account_id.map(|a| a.to_string()).unwrap_or_default(),
+    }
+}
+
+fn released_summary(released: &[Released]) -> String {
+    let mut parts: Vec<String> = released
+        .iter()
+        .take(5)
+        .map(|r| {
+            format!(
+                "{}: {}",
+                r.item.invoice_number.as_deref().unwrap_or("an invoice"),
+                r.reason
+            )
+        })
+        .collect();
+    if released.len() > 5 {
+        parts.push(format!("and {} more", released.len() - 5));
+    }
+    parts.join("; ")
+}
+
+/// Only an approved run executes.
+fn check_executable(run: &RunRow) -> Result<(), AppError> {
+    match run_status(run)? {
+        RunStatus::Approved => Ok(()),
+        RunStatus::Executed => Err(AppError::Conflict("The run is already executed.".into())),
+        RunStatus::Draft => Err(AppError::Precondition(
+            "The run must be approved by a second admin before it is executed.".into(),
+        )),
+        RunStatus::Cancelled => Err(AppError::Precondition("The run is cancelled.".into())),
     }
 }
 

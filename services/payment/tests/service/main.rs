@@ -71,8 +71,9 @@ async fn approved_invoice(db: &TestDb) -> String {
     client
         .execute(
             "INSERT INTO invoice.invoices (id, status, invoice_number, vendor_id, vendor_name, currency, \
-             total_amount, amount_due, due_date, source) VALUES ($1::text::uuid, 'approved', 'INV-1', \
-             $2::text::uuid, 'Acme', 'USD', 10, 10, current_date, 'api')",
+             total_amount, amount_due, due_date, source, approved_amount, approved_currency, \
+             approved_vendor_id, approved_at) VALUES ($1::text::uuid, 'approved', 'INV-1', \
+             $2::text::uuid, 'Acme', 'USD', 10, 10, current_date, 'api', 10, 'USD', $2::text::uuid, now())",
             &[&invoice, &vendor],
         )
         .await
