@@ -240,17 +240,7 @@ async fn bad_user_input_is_a_clear_400_and_changes_nothing() {
 async fn an_admin_cannot_lock_themselves_out() {
     let app = TestApp::spawn().await;
     let (email, admin) = app.user_with_token(Role::Admin).await;
-    let id: String = app
-        .db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("id")
-        .get(0);
+    let id = app.user_id(&email).await;
     for body in [json!({"is_active": false}), json!({"role": "AUDITOR"})] {
         let r = app
             .http

@@ -12,9 +12,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::approvals::{
-    confirm, count, decide, demo_matrix, invoice, links, me, open, path_of, status_of, task_of,
-    to_approval, wait_status,
+    confirm, demo_matrix, invoice, links, me, open, path_of, status_of, task_of, to_approval,
+    wait_status,
 };
+use crate::fixtures::{approval_task, count, decide, matrix_rule, set_user_active};
 use crate::helpers::{TestApp, assert_error, call, ok_json};
 
 const OUTBOX: &str = "/api/v1/admin/mail-outbox";
@@ -30,26 +31,11 @@ fn token_of(link: &str) -> String {
 
 /// A matrix of one row, `levels` as given.
 async fn matrix(app: &TestApp, admin: &str, levels: Value) {
-    ok_json(
-        call(
-            app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            admin,
-            Some(json!({"name": "all", "levels": levels})),
-        )
-        .await,
-        201,
-    )
-    .await;
+    matrix_rule(app, admin, json!({"name": "all", "levels": levels})).await;
 }
 
 async fn reassign(app: &TestApp, admin: &str, task: &Value, body: Value) -> reqwest::Response {
-    let path = format!(
-        "/api/v1/approvals/{}/reassign",
-        task["id"].as_str().expect("task id")
-    );
-    call(app, Method::POST, &path, admin, Some(body)).await
+    decide(app, admin, task, "reassign", body).await
 }
 
 async fn correct(app: &TestApp, token: &str, id: &str, body: Value) {
@@ -184,18 +170,7 @@ async fn an_admin_cannot_decide_through_someone_elses_email_link() {
     let (_, html) = confirm(&app, &path_of(&approve), "ok").await;
     assert!(html.contains("Decision recorded"), "{html}");
     wait_status(&app, &admin, &id, "approved").await;
-    let task = ok_json(
-        call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/approvals/{}", t["id"].as_str().expect("id")),
-            &approver,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let task = approval_task(&app, &approver, &t).await;
     assert_eq!(task["decided_by"]["email"], approver_email.as_str());
     assert_eq!(task["channel"], "email");
 }
@@ -278,18 +253,7 @@ async fn an_email_decision_by_a_deactivated_assignee_is_refused() {
     let approve = path_of(&approve);
 
     // The assignee leaves: deactivated after the mail went out.
-    ok_json(
-        call(
-            &app,
-            Method::PATCH,
-            &format!("/api/v1/admin/users/{approver_id}"),
-            &admin,
-            Some(json!({"is_active": false})),
-        )
-        .await,
-        200,
-    )
-    .await;
+    set_user_active(&app, &admin, &approver_id, false).await;
     let (status, html) = confirm(&app, &approve, "ok").await;
     assert_eq!(status, 200);
     assert!(
@@ -306,18 +270,7 @@ async fn an_email_decision_by_a_deactivated_assignee_is_refused() {
     .await;
     assert_eq!(used, 0);
     // Reactivated, the same link decides (it was refused, not spent).
-    ok_json(
-        call(
-            &app,
-            Method::PATCH,
-            &format!("/api/v1/admin/users/{approver_id}"),
-            &admin,
-            Some(json!({"is_active": true})),
-        )
-        .await,
-        200,
-    )
-    .await;
+    set_user_active(&app, &admin, &approver_id, true).await;
     let (_, html) = confirm(&app, &approve, "ok").await;
     assert!(html.contains("Decision recorded"), "{html}");
     wait_status(&app, &admin, &id, "approved").await;

@@ -8,6 +8,10 @@ use ap_types::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::fixtures::{
+    approval_task, count, decide, extracted_invoice, invoice_detail, match_invoice, matrix_rule,
+    pending_task, wait_invoice_status,
+};
 use crate::helpers::{TestApp, assert_error, call, ok_json, smtp_sink};
 
 const LOW: &str = "Up to 10,000";
@@ -27,18 +31,7 @@ pub(crate) async fn demo_matrix(app: &TestApp, admin: &str) {
     let high = json!({"name": "Over 10,000", "amount_over": "10000.00",
                       "levels": [{"role": "APPROVER"}, {"role": "ADMIN"}]});
     for rule in [low, high] {
-        ok_json(
-            call(
-                app,
-                Method::POST,
-                "/api/v1/approval-matrix",
-                admin,
-                Some(rule),
-            )
-            .await,
-            201,
-        )
-        .await;
+        matrix_rule(app, admin, rule).await;
     }
 }
 
@@ -49,120 +42,27 @@ pub(crate) async fn invoice(
     total: &str,
     uploaded_by: Option<&str>,
 ) -> String {
-    let v = ok_json(
-        call(app, Method::POST, "/api/v1/vendors", admin,
-             Some(json!({"name": format!("Vendor {}", uuid::Uuid::new_v4().simple()), "currency": "USD", "po_required": false}))).await,
-        201,
-    )
-    .await;
-    let vendor = v["id"].as_str().expect("vendor id").to_owned();
-    let id = uuid::Uuid::now_v7().to_string();
-    let number = format!("INV-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let uploader = uploaded_by.map(str::to_owned);
-    app.db
-        .client()
-        .await
-        .execute(
-            "INSERT INTO invoice.invoices (id, status, source, vendor_id, vendor_name, invoice_number, \
-               invoice_number_normalized, invoice_date, currency, subtotal, total_amount, amount_due, fields, uploaded_by) \
-             VALUES ($1::text::uuid, 'extracted', 'upload', $2::text::uuid, 'Vendor', $3, $3, \
-               current_date, 'USD', $4::text::numeric, $4::text::numeric, $4::text::numeric, '{}', $5::text::uuid)",
-            &[&id, &vendor, &number, &total, &uploader],
-        )
-        .await
-        .expect("invoice");
-    id
+    extracted_invoice(app, admin, total, total, uploaded_by).await
 }
 
-/// Matches the invoice (it goes to approval) and returns it.
+/// Matches the invoice; it goes to approval.
 pub(crate) async fn to_approval(app: &TestApp, admin: &str, id: &str) {
-    let inv = ok_json(
-        call(
-            app,
-            Method::POST,
-            &format!("/api/v1/invoices/{id}/match"),
-            admin,
-            None,
-        )
-        .await,
-        202,
-    )
-    .await;
+    let inv = match_invoice(app, admin, id).await;
     assert_eq!(inv["status"], "pending_approval", "{inv}");
 }
 
 /// Waits until `token`'s inbox holds a pending task of invoice `id`; returns it.
 pub(crate) async fn task_of(app: &TestApp, token: &str, id: &str) -> Value {
-    for _ in 0..200 {
-        let page = ok_json(
-            call(app, Method::GET, "/api/v1/approvals", token, None).await,
-            200,
-        )
-        .await;
-        if let Some(t) = page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|t| t["invoice_id"] == id)
-        {
-            return t.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no task for invoice {id} reached this inbox");
+    pending_task(app, token, id, None).await
 }
 
 pub(crate) async fn status_of(app: &TestApp, token: &str, id: &str) -> String {
-    let d = ok_json(
-        call(
-            app,
-            Method::GET,
-            &format!("/api/v1/invoices/{id}"),
-            token,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let d = invoice_detail(app, token, id).await;
     d["status"].as_str().expect("status").to_owned()
 }
 
 pub(crate) async fn wait_status(app: &TestApp, token: &str, id: &str, want: &str) {
-    for _ in 0..200 {
-        if status_of(app, token, id).await == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "invoice {id} never became {want} (is {})",
-        status_of(app, token, id).await
-    );
-}
-
-pub(crate) async fn decide(
-    app: &TestApp,
-    token: &str,
-    task: &Value,
-    action: &str,
-    body: Value,
-) -> reqwest::Response {
-    let path = format!(
-        "/api/v1/approvals/{}/{action}",
-        task["id"].as_str().expect("task id")
-    );
-    call(app, Method::POST, &path, token, Some(body)).await
-}
-
-pub(crate) async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
-    app.db
-        .client()
-        .await
-        .query_one(sql, &[&id])
-        .await
-        .expect("count")
-        .get(0)
+    wait_invoice_status(app, token, id, want).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -363,16 +263,10 @@ async fn only_the_assignee_decides_and_never_the_uploader() {
     let assignee_id = me(&app, &assignee).await;
     let bystander_id = me(&app, &bystander).await;
     // A single APPROVER level with the bystander busy elsewhere: the assignee gets it.
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            &admin,
-            Some(json!({"name": "all", "levels": [{"user_id": assignee_id}]})),
-        )
-        .await,
-        201,
+    matrix_rule(
+        &app,
+        &admin,
+        json!({"name": "all", "levels": [{"user_id": assignee_id}]}),
     )
     .await;
     let id = invoice(&app, &admin, "8000.00", Some(&uploader_id)).await;
@@ -458,16 +352,10 @@ async fn a_two_approver_level_refuses_the_same_person_twice() {
     let (_, b) = app.user_with_token(Role::Approver).await;
     let a_id = me(&app, &a).await;
     let b_id = me(&app, &b).await;
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            &admin,
-            Some(json!({"name": "two", "levels": [{"role": "APPROVER", "approvers_required": 2}]})),
-        )
-        .await,
-        201,
+    matrix_rule(
+        &app,
+        &admin,
+        json!({"name": "two", "levels": [{"role": "APPROVER", "approvers_required": 2}]}),
     )
     .await;
     let id = invoice(&app, &admin, "9100.00", None).await;
@@ -523,16 +411,10 @@ async fn a_delegate_acts_while_the_delegation_lasts_and_not_after() {
     let (_, deputy) = app.user_with_token(Role::Admin).await;
     let owner_id = me(&app, &owner).await;
     let deputy_id = me(&app, &deputy).await;
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            &admin,
-            Some(json!({"name": "all", "levels": [{"user_id": owner_id}]})),
-        )
-        .await,
-        201,
+    matrix_rule(
+        &app,
+        &admin,
+        json!({"name": "all", "levels": [{"user_id": owner_id}]}),
     )
     .await;
     let first = invoice(&app, &admin, "6100.00", None).await;
@@ -667,18 +549,7 @@ async fn an_email_link_shows_a_page_and_only_its_post_decides_once() {
             "{html}"
         );
     }
-    let task = ok_json(
-        call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/approvals/{}", t["id"].as_str().expect("id")),
-            &approver,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let task = approval_task(&app, &approver, &t).await;
     assert_eq!(task["status"], "pending");
 
     let (status, html) = confirm(&app, &approve, "fine").await;
@@ -764,18 +635,7 @@ async fn tampered_expired_and_stale_email_links_decide_nothing() {
     let (_, html) = confirm(&app, &approve, "").await;
     assert!(html.contains("expired"), "{html}");
 
-    let task = ok_json(
-        call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/approvals/{}", t["id"].as_str().expect("id")),
-            &approver,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let task = approval_task(&app, &approver, &t).await;
     assert_eq!(task["status"], "pending");
     assert_eq!(status_of(&app, &admin, &id).await, "pending_approval");
     let used = count(&app, "SELECT count(*) FROM approval.email_tokens WHERE used_at IS NOT NULL AND task_id::text = $1", t["id"].as_str().expect("id")).await;
@@ -858,18 +718,7 @@ async fn the_matrix_is_admin_only_validated_and_free_of_overlaps() {
     // The same band for one vendor category is a separate, more specific row.
     let it = json!({"name": "IT", "amount_over": "5000", "amount_up_to": "20000", "vendor_category": "IT",
                     "levels": [{"role": "ADMIN"}]});
-    let row = ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            &admin,
-            Some(it),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let row = matrix_rule(&app, &admin, it).await;
     for bad in [
         json!({"name": "x", "levels": []}),
         json!({"name": "x", "levels": [{"role": "AUDITOR"}]}),
@@ -1058,18 +907,7 @@ async fn re_matching_an_invoice_withdraws_its_open_tasks() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let second = second.expect("a new round after re-matching");
-    let old = ok_json(
-        call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/approvals/{}", first["id"].as_str().expect("id")),
-            &approver,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let old = approval_task(&app, &approver, &first).await;
     assert_eq!(old["status"], "cancelled", "{old}");
     assert_error(
         decide(&app, &approver, &first, "approve", json!({})).await,
@@ -1097,16 +935,10 @@ async fn an_admin_reassigns_a_task_but_never_decides_it() {
     let second_id = me(&app, &second).await;
     let uploader_id = me(&app, &uploader).await;
     let clerk_id = me(&app, &clerk).await;
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            &admin,
-            Some(json!({"name": "all", "levels": [{"user_id": first_id}]})),
-        )
-        .await,
-        201,
+    matrix_rule(
+        &app,
+        &admin,
+        json!({"name": "all", "levels": [{"user_id": first_id}]}),
     )
     .await;
     let id = invoice(&app, &admin, "4000.00", Some(&uploader_id)).await;

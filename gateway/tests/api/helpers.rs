@@ -240,6 +240,20 @@ impl TestApp {
         )
     }
 
+    /// The id of the user with `email`, read from the auth schema.
+    pub async fn user_id(&self, email: &str) -> String {
+        self.db
+            .client()
+            .await
+            .query_one(
+                "SELECT id::text FROM auth.users WHERE email = $1",
+                &[&email],
+            )
+            .await
+            .expect("user")
+            .get(0)
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.http
             .post(self.url("/api/v1/auth/refresh"))

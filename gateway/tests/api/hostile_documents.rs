@@ -8,47 +8,13 @@ use std::time::{Duration, Instant};
 use ap_test_support::hostile::{Bomb, MIB, pdf_bomb, pdf_with_pages, png_declaring};
 use ap_types::Role;
 use reqwest::Method;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::fixtures::{corpus_bytes, portal_token, upload_to};
 use crate::helpers::{TestApp, call, ok_json};
-
-fn corpus(rel: &str) -> Vec<u8> {
-    let root = std::env::var("AP_CORPUS_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").to_owned());
-    let path = std::path::Path::new(&root).join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
 
 async fn upload(app: &TestApp, token: &str, name: &str, mime: &str, bytes: Vec<u8>) -> String {
     upload_to(app, "/api/v1/invoices/upload", token, name, mime, bytes).await
-}
-
-async fn upload_to(
-    app: &TestApp,
-    path: &str,
-    token: &str,
-    name: &str,
-    mime: &str,
-    bytes: Vec<u8>,
-) -> String {
-    let part = Part::bytes(bytes)
-        .file_name(name.to_owned())
-        .mime_str(mime)
-        .expect("mime");
-    let resp = app
-        .http
-        .post(app.url(path))
-        .bearer_auth(token)
-        .timeout(Duration::from_secs(120))
-        .multipart(Form::new().part("file", part))
-        .send()
-        .await
-        .expect("upload");
-    let status = resp.status();
-    let body: Value = resp.json().await.expect("json");
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().expect("id").to_owned()
 }
 
 /// Polls the invoice until extraction has finished (it left `received` and `extracting`).
@@ -126,7 +92,7 @@ async fn a_pdf_bomb_fails_extraction_and_the_service_survives() {
         &clerk,
         "facturx.pdf",
         "application/pdf",
-        corpus("pdf/facturx_invoice_EN16931.pdf"),
+        corpus_bytes("pdf/facturx_invoice_EN16931.pdf"),
     )
     .await;
     let good = extracted(&app, &clerk, &good).await;
@@ -183,19 +149,7 @@ async fn a_vendor_uploaded_pdf_bomb_fails_extraction_with_a_clear_reason() {
         .as_str()
         .expect("vendor id")
         .to_owned();
-    let invite = ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/portal/auth/invite",
-            &admin,
-            Some(json!({"vendor_id": vendor})),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let portal = invite["token"].as_str().expect("portal token").to_owned();
+    let portal = portal_token(&app, &admin, &vendor).await;
 
     // Act: 512 MiB of zeros behind stacked filters with /DecodeParms, through the portal.
     let id = upload_to(

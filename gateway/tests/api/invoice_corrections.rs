@@ -112,19 +112,6 @@ async fn audit_count(app: &TestApp, action: &str) -> i64 {
         .get(0)
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    app.db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("user")
-        .get(0)
-}
-
 async fn create(app: &TestApp, token: &str, path: &str, body: Value) -> Value {
     let r = app
         .http
@@ -216,7 +203,7 @@ async fn a_badly_typed_correction_is_refused_and_changes_nothing() {
 async fn a_correction_is_recorded_per_field_marked_manual_and_bumps_the_version() {
     let app = TestApp::spawn().await;
     let (email, token) = app.user_with_token(Role::ApAnalyst).await;
-    let me = user_id(&app, &email).await;
+    let me = app.user_id(&email).await;
     let vendor = seed_master_data(&app, &token).await;
     let id = seed_invoice(&app).await;
     let v0 = version(&app, &id).await;

@@ -134,17 +134,7 @@ async fn a_deactivated_user_cannot_log_in() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token(Role::Admin).await;
     let email = app.seed_user(Role::Approver).await;
-    let id = app
-        .db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("id")
-        .get::<_, String>(0);
+    let id = app.user_id(&email).await;
     let r = app
         .http
         .patch(app.url(&format!("/api/v1/admin/users/{id}")))

@@ -56,19 +56,6 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
         .get(0)
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    app.db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("user id")
-        .get(0)
-}
-
 fn field_names(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
@@ -513,8 +500,8 @@ async fn bank_details_are_masked_encrypted_and_verified_by_a_second_person() {
     let app = TestApp::spawn().await;
     let (email_a, a) = app.user_with_token(Role::ApAnalyst).await;
     let (email_b, b) = app.user_with_token(Role::Admin).await;
-    let id_a = user_id(&app, &email_a).await;
-    let id_b = user_id(&app, &email_b).await;
+    let id_a = app.user_id(&email_a).await;
+    let id_b = app.user_id(&email_b).await;
     let mut bodies: Vec<String> = Vec::new();
 
     // Every response body of this test is kept and checked for the full numbers at the end.

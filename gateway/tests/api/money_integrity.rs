@@ -8,17 +8,17 @@ use std::time::Duration;
 
 use ap_types::Role;
 use reqwest::Method;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::fixtures::{
+    approval_task, corpus_bytes, count, decide, extracted_invoice, invoice_detail, match_invoice,
+    matrix_rule, pending_task, portal_token, upload_to, wait_invoice_status,
+};
 use crate::helpers::{TestApp, assert_error, call, ok_json};
 
-/// The shared corpus: `AP_CORPUS_DIR`, else `../shared/corpus` beside the checkout.
+/// A text file of the shared corpus.
 fn corpus(rel: &str) -> String {
-    let root = std::env::var("AP_CORPUS_DIR")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus").to_owned());
-    let path = std::path::Path::new(&root).join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    String::from_utf8(corpus_bytes(rel)).expect("utf-8")
 }
 
 /// `sql` takes the id as `$1` (text); one text column, NULL as None.
@@ -32,35 +32,10 @@ async fn text(app: &TestApp, sql: &str, id: &str) -> Option<String> {
         .get(0)
 }
 
-async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
-    app.db
-        .client()
-        .await
-        .query_one(sql, &[&id])
-        .await
-        .expect("count")
-        .get(0)
-}
-
-async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
-    ok_json(
-        call(
-            app,
-            Method::GET,
-            &format!("/api/v1/invoices/{id}"),
-            token,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await
-}
-
 /// Waits until the invoice leaves the automatic statuses; returns its detail.
 async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..400 {
-        let d = detail(app, token, id).await;
+        let d = invoice_detail(app, token, id).await;
         let status = d["status"].as_str().unwrap_or_default().to_owned();
         if !["received", "extracting", "extracted", "matching"].contains(&status.as_str()) {
             return d;
@@ -70,116 +45,22 @@ async fn settled(app: &TestApp, token: &str, id: &str) -> Value {
     panic!("invoice {id} never left extraction and matching");
 }
 
-async fn wait_status(app: &TestApp, token: &str, id: &str, want: &str) -> Value {
-    for _ in 0..200 {
-        let d = detail(app, token, id).await;
-        if d["status"] == want {
-            return d;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "invoice {id} never became {want}: {}",
-        detail(app, token, id).await
-    );
-}
-
 /// One APPROVER for anything up to 10,000.
 async fn matrix(app: &TestApp, admin: &str) {
-    ok_json(
-        call(
-            app,
-            Method::POST,
-            "/api/v1/approval-matrix",
-            admin,
-            Some(json!({"name": "Up to 10,000", "amount_up_to": "10000.00", "levels": [{"role": "APPROVER"}]})),
-        )
-        .await,
-        201,
-    )
-    .await;
-}
-
-/// A non-PO vendor's invoice as extraction leaves it: `total` with `due` to pay.
-async fn extracted_invoice(app: &TestApp, admin: &str, total: &str, due: &str) -> String {
-    let v = ok_json(
-        call(app, Method::POST, "/api/v1/vendors", admin,
-             Some(json!({"name": format!("Vendor {}", uuid::Uuid::new_v4().simple()), "currency": "USD", "po_required": false}))).await,
-        201,
-    )
-    .await;
-    let vendor = v["id"].as_str().expect("vendor id").to_owned();
-    let id = uuid::Uuid::now_v7().to_string();
-    let number = format!("INV-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    app.db
-        .client()
-        .await
-        .execute(
-            "INSERT INTO invoice.invoices (id, status, source, vendor_id, vendor_name, invoice_number, \
-               invoice_number_normalized, invoice_date, currency, subtotal, total_amount, amount_due, fields) \
-             VALUES ($1::text::uuid, 'extracted', 'upload', $2::text::uuid, 'Vendor', $3, $3, \
-               current_date, 'USD', $4::text::numeric, $4::text::numeric, $5::text::numeric, '{}')",
-            &[&id, &vendor, &number, &total, &due],
-        )
-        .await
-        .expect("invoice");
-    id
-}
-
-/// The pending task of invoice `id` in `token`'s inbox, once it is there and (when given) for
-/// `amount`.
-async fn task_of(app: &TestApp, token: &str, id: &str, amount: Option<&str>) -> Value {
-    for _ in 0..200 {
-        let page = ok_json(
-            call(app, Method::GET, "/api/v1/approvals", token, None).await,
-            200,
-        )
-        .await;
-        if let Some(t) = page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|t| t["invoice_id"] == id && amount.is_none_or(|a| t["amount"] == a))
-        {
-            return t.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no task for invoice {id} (amount {amount:?}) reached this inbox");
+    matrix_rule(app, admin, json!({"name": "Up to 10,000", "amount_up_to": "10000.00", "levels": [{"role": "APPROVER"}]})).await;
 }
 
 async fn approve(app: &TestApp, token: &str, task: &Value) -> reqwest::Response {
-    call(
-        app,
-        Method::POST,
-        &format!(
-            "/api/v1/approvals/{}/approve",
-            task["id"].as_str().expect("task id")
-        ),
-        token,
-        Some(json!({})),
-    )
-    .await
+    decide(app, token, task, "approve", json!({})).await
 }
 
 /// Matches the invoice into approval, has the approver approve it and waits for `approved`.
 async fn through_approval(app: &TestApp, admin: &str, approver: &str, id: &str, amount: &str) {
-    let inv = ok_json(
-        call(
-            app,
-            Method::POST,
-            &format!("/api/v1/invoices/{id}/match"),
-            admin,
-            None,
-        )
-        .await,
-        202,
-    )
-    .await;
+    let inv = match_invoice(app, admin, id).await;
     assert_eq!(inv["status"], "pending_approval", "{inv}");
-    let t = task_of(app, approver, id, Some(amount)).await;
+    let t = pending_task(app, approver, id, Some(amount)).await;
     ok_json(approve(app, approver, &t).await, 200).await;
-    wait_status(app, admin, id, "approved").await;
+    wait_invoice_status(app, admin, id, "approved").await;
 }
 
 async fn pay(app: &TestApp, admin: &str, id: &str) -> reqwest::Response {
@@ -210,6 +91,16 @@ const PAID_AMOUNTS: &str = "SELECT string_agg(amount::text, ',') FROM payment.pa
      WHERE invoice_id = $1::text::uuid AND status = 'completed'";
 const PAYMENTS: &str = "SELECT count(*) FROM payment.payments WHERE invoice_id = $1::text::uuid \
      AND status IN ('completed', 'pending')";
+
+/// The invoice's recorded approved amount is `amount`, and paying it pays exactly that.
+async fn approved_then_paid(app: &TestApp, admin: &str, id: &str, amount: &str) {
+    assert_eq!(
+        text(app, APPROVED_AMOUNT, id).await.as_deref(),
+        Some(amount)
+    );
+    ok_json(pay(app, admin, id).await, 200).await;
+    assert_eq!(text(app, PAID_AMOUNTS, id).await.as_deref(), Some(amount));
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_vendor_cannot_inflate_the_payable_amount_past_approval() {
@@ -245,19 +136,7 @@ async fn a_vendor_cannot_inflate_the_payable_amount_past_approval() {
         201,
     )
     .await;
-    let invite = ok_json(
-        call(
-            &app,
-            Method::POST,
-            "/api/v1/portal/auth/invite",
-            &admin,
-            Some(json!({"vendor_id": vendor})),
-        )
-        .await,
-        201,
-    )
-    .await;
-    let portal = invite["token"].as_str().expect("portal token").to_owned();
+    let portal = portal_token(&app, &admin, &vendor).await;
 
     // The hostile document: lines and VAT add up to 177.87, but a rounding amount of
     // 99,822.13 makes the payable 100,000.00 (BR-CO-16 holds, so only a strict check sees it).
@@ -276,22 +155,15 @@ async fn a_vendor_cannot_inflate_the_payable_amount_past_approval() {
              <cbc:PayableAmount currencyID=\"EUR\">100000.00</cbc:PayableAmount>",
         );
     assert!(xml.contains("100000.00") && xml.contains("PO-BLUEM-1") && xml.contains("INFLATE-1"));
-    let form = Form::new().part(
-        "file",
-        Part::bytes(xml.into_bytes())
-            .file_name("invoice.xml")
-            .mime_str("application/xml")
-            .expect("mime"),
-    );
-    let r = app
-        .http
-        .post(app.url("/api/v1/portal/invoices/upload"))
-        .bearer_auth(&portal)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    let id = ok_json(r, 201).await["id"].as_str().expect("id").to_owned();
+    let id = upload_to(
+        &app,
+        "/api/v1/portal/invoices/upload",
+        &portal,
+        "invoice.xml",
+        "application/xml",
+        xml.into_bytes(),
+    )
+    .await;
 
     // Not approved, touchless or otherwise: a high ARITHMETIC_ERROR waits for a person, and the
     // inflated payable is not stored (the invoice can pay at most its total).
@@ -326,17 +198,9 @@ async fn a_vendor_cannot_inflate_the_payable_amount_past_approval() {
     )
     .await;
     ok_json(waived, 200).await;
-    let d = wait_status(&app, &analyst, &id, "approved").await;
+    let d = wait_invoice_status(&app, &analyst, &id, "approved").await;
     assert_eq!(d["touchless"], true, "{d}");
-    assert_eq!(
-        text(&app, APPROVED_AMOUNT, &id).await.as_deref(),
-        Some("177.8700")
-    );
-    ok_json(pay(&app, &admin, &id).await, 200).await;
-    assert_eq!(
-        text(&app, PAID_AMOUNTS, &id).await.as_deref(),
-        Some("177.8700")
-    );
+    approved_then_paid(&app, &admin, &id, "177.8700").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -346,35 +210,13 @@ async fn the_approver_sees_and_approves_the_amount_that_is_paid() {
     let (approver_email, approver) = app.user_with_token(Role::Approver).await;
     matrix(&app, &admin).await;
     // A total of 5,500.00 of which 2,500.00 was prepaid: 3,000.00 is what will be paid.
-    let id = extracted_invoice(&app, &admin, "5500.00", "3000.00").await;
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            &format!("/api/v1/invoices/{id}/match"),
-            &admin,
-            None,
-        )
-        .await,
-        202,
-    )
-    .await;
+    let id = extracted_invoice(&app, &admin, "5500.00", "3000.00", None).await;
+    match_invoice(&app, &admin, &id).await;
 
     // The task, its email token and its mail all carry the payable amount.
-    let t = task_of(&app, &approver, &id, None).await;
+    let t = pending_task(&app, &approver, &id, None).await;
     assert_eq!(t["amount"], "3000.00", "{t}");
-    let shown = ok_json(
-        call(
-            &app,
-            Method::GET,
-            &format!("/api/v1/approvals/{}", t["id"].as_str().expect("id")),
-            &approver,
-            None,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let shown = approval_task(&app, &approver, &t).await;
     assert_eq!(shown["amount"], "3000.00", "{shown}");
     for _ in 0..100 {
         if count(
@@ -412,16 +254,8 @@ async fn the_approver_sees_and_approves_the_amount_that_is_paid() {
 
     // Approving records 3,000.00 as approved; the payment pays exactly that.
     ok_json(approve(&app, &approver, &t).await, 200).await;
-    wait_status(&app, &admin, &id, "approved").await;
-    assert_eq!(
-        text(&app, APPROVED_AMOUNT, &id).await.as_deref(),
-        Some("3000.0000")
-    );
-    ok_json(pay(&app, &admin, &id).await, 200).await;
-    assert_eq!(
-        text(&app, PAID_AMOUNTS, &id).await.as_deref(),
-        Some("3000.0000")
-    );
+    wait_invoice_status(&app, &admin, &id, "approved").await;
+    approved_then_paid(&app, &admin, &id, "3000.0000").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -431,20 +265,9 @@ async fn changing_the_payable_amount_after_approval_request_sends_it_back_to_mat
     let (_, analyst) = app.user_with_token(Role::ApAnalyst).await;
     let (_, approver) = app.user_with_token(Role::Approver).await;
     matrix(&app, &admin).await;
-    let id = extracted_invoice(&app, &admin, "5500.00", "5500.00").await;
-    ok_json(
-        call(
-            &app,
-            Method::POST,
-            &format!("/api/v1/invoices/{id}/match"),
-            &admin,
-            None,
-        )
-        .await,
-        202,
-    )
-    .await;
-    let first = task_of(&app, &approver, &id, Some("5500.00")).await;
+    let id = extracted_invoice(&app, &admin, "5500.00", "5500.00", None).await;
+    match_invoice(&app, &admin, &id).await;
+    let first = pending_task(&app, &approver, &id, Some("5500.00")).await;
 
     // The analyst lowers what is to be paid while the approver has the task: the invoice is
     // matched again, the round the approver saw is withdrawn and a new one shows the new amount.
@@ -454,7 +277,7 @@ async fn changing_the_payable_amount_after_approval_request_sends_it_back_to_mat
     )
     .await;
     assert_eq!(d["status"], "pending_approval", "{d}");
-    let second = task_of(&app, &approver, &id, Some("4000.00")).await;
+    let second = pending_task(&app, &approver, &id, Some("4000.00")).await;
     assert_ne!(first["id"], second["id"]);
     let r = approve(&app, &approver, &first).await;
     assert!(
@@ -463,11 +286,11 @@ async fn changing_the_payable_amount_after_approval_request_sends_it_back_to_mat
         r.status()
     );
     assert_eq!(
-        detail(&app, &admin, &id).await["status"],
+        invoice_detail(&app, &admin, &id).await["status"],
         "pending_approval"
     );
     ok_json(approve(&app, &approver, &second).await, 200).await;
-    wait_status(&app, &admin, &id, "approved").await;
+    wait_invoice_status(&app, &admin, &id, "approved").await;
     assert_eq!(
         text(&app, APPROVED_AMOUNT, &id).await.as_deref(),
         Some("4000.0000")
@@ -513,7 +336,7 @@ async fn a_payment_refuses_an_amount_other_than_the_approved_one() {
     let (_, admin) = app.user_with_token(Role::Admin).await;
     let (_, approver) = app.user_with_token(Role::Approver).await;
     matrix(&app, &admin).await;
-    let id = extracted_invoice(&app, &admin, "2500.00", "2500.00").await;
+    let id = extracted_invoice(&app, &admin, "2500.00", "2500.00", None).await;
     through_approval(&app, &admin, &approver, &id, "2500.00").await;
 
     // A writer that bypasses the application and the trigger (here: replication role) raises
@@ -537,7 +360,10 @@ async fn a_payment_refuses_an_amount_other_than_the_approved_one() {
     .await;
     assert_eq!(body["code"], "conflict", "{body}");
     assert_eq!(count(&app, PAYMENTS, &id).await, 0);
-    assert_eq!(detail(&app, &admin, &id).await["status"], "approved");
+    assert_eq!(
+        invoice_detail(&app, &admin, &id).await["status"],
+        "approved"
+    );
 
     // Inside the paying transaction too: with the amount restored but the approval record
     // naming another bank account than the vendor's current one, the invoice service withholds
@@ -559,7 +385,10 @@ async fn a_payment_refuses_an_amount_other_than_the_approved_one() {
     assert!(message.contains("bank account changed"), "{message}");
     assert!(message.contains("Nothing was paid."), "{message}");
     assert_eq!(count(&app, PAYMENTS, &id).await, 0);
-    assert_eq!(detail(&app, &admin, &id).await["status"], "approved");
+    assert_eq!(
+        invoice_detail(&app, &admin, &id).await["status"],
+        "approved"
+    );
     let withheld = count(
         &app,
         "SELECT count(*) FROM invoice.audit_log WHERE entity_id = $1 AND action = 'invoice_payment_withheld'",
@@ -591,7 +420,7 @@ async fn a_manual_correction_cannot_make_amount_due_exceed_the_total() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token(Role::Admin).await;
     let (_, analyst) = app.user_with_token(Role::ApAnalyst).await;
-    let id = extracted_invoice(&app, &admin, "100.00", "100.00").await;
+    let id = extracted_invoice(&app, &admin, "100.00", "100.00", None).await;
     let row = "SELECT t::text FROM invoice.invoices t WHERE id = $1::text::uuid";
     let before = text(&app, row, &id).await;
 

@@ -15,6 +15,7 @@ use chrono::{Days, NaiveDate, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::fixtures::count;
 use crate::helpers::TestApp;
 
 pub(crate) struct Staff {
@@ -116,6 +117,58 @@ pub(crate) async fn us_vendor(app: &TestApp, s: &Staff, name: &str, verify: bool
     .await
 }
 
+/// Changes vendor `v`'s US bank account to `account_number` (the analyst) and has the admin
+/// verify the change.
+pub(crate) async fn change_and_verify_bank_account(
+    app: &TestApp,
+    s: &Staff,
+    v: &str,
+    account_number: &str,
+) {
+    let r = app
+        .http
+        .put(app.url(&format!("/api/v1/vendors/{v}/bank-account")))
+        .bearer_auth(&s.analyst)
+        .json(&json!({"routing_number": "021000021", "account_number": account_number}))
+        .send()
+        .await
+        .expect("change");
+    assert_eq!(r.status(), 200);
+    let (status, body) = post(
+        app,
+        &format!("/api/v1/vendors/{v}/bank-account/verify"),
+        &s.admin,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Posts `action` (approve, execute, cancel...) on payment run `run` as `token`.
+pub(crate) async fn run_action(
+    app: &TestApp,
+    token: &str,
+    run: &str,
+    action: &str,
+    body: Value,
+) -> (u16, Value) {
+    post(
+        app,
+        &format!("/api/v1/payment-runs/{run}/{action}"),
+        token,
+        body,
+    )
+    .await
+}
+
+/// The second admin approves the run and executes it; the execution must succeed.
+pub(crate) async fn approve_and_execute(app: &TestApp, s: &Staff, run: &str) -> Value {
+    run_action(app, &s.admin2, run, "approve", json!({})).await;
+    let (status, body) = run_action(app, &s.admin2, run, "execute", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// An invoice in `status`, written straight into the invoice service's table.
 #[expect(
     clippy::too_many_arguments,
@@ -169,17 +222,6 @@ pub(crate) async fn approved(app: &TestApp, vendor_id: &str, number: &str, amoun
         days(-10),
     )
     .await
-}
-
-/// `sql` takes the id as `$1` (text).
-async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
-    app.db
-        .client()
-        .await
-        .query_one(sql, &[&id])
-        .await
-        .expect("count")
-        .get(0)
 }
 
 // ---------------------------------------------------------------- record a payment
@@ -651,42 +693,18 @@ async fn a_usd_ach_run_previews_excludes_needs_a_second_admin_and_executes_into_
     assert_eq!(inv["status"], "scheduled");
 
     let run_id = run["id"].as_str().expect("id").to_owned();
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin,
-        json!({}),
-    )
-    .await;
+    let (status, body) = run_action(&app, &s.admin, &run_id, "execute", json!({})).await;
     assert_eq!(status, 400, "a draft cannot be executed: {body}");
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin,
-        json!({}),
-    )
-    .await;
+    let (status, body) = run_action(&app, &s.admin, &run_id, "approve", json!({})).await;
     assert_eq!(status, 403, "{body}");
     assert!(
         body["detail"].as_str().expect("detail").contains("created"),
         "{body}"
     );
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
+    let (status, body) = run_action(&app, &s.admin2, &run_id, "approve", json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "approved");
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin,
-        json!({}),
-    )
-    .await;
+    let (status, body) = run_action(&app, &s.admin, &run_id, "execute", json!({})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "executed");
     assert!(
@@ -754,21 +772,7 @@ async fn run_execution_marks_every_invoice_paid_once_even_if_the_relay_retries()
     )
     .await;
     let run_id = run["id"].as_str().expect("id").to_owned();
-    post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    approve_and_execute(&app, &s, &run_id).await;
 
     // The confirmation is lost: the payments look pending again, so the settler delivers them
     // to the invoice service a second (and third) time.
@@ -822,13 +826,7 @@ async fn run_execution_marks_every_invoice_paid_once_even_if_the_relay_retries()
             1
         );
     }
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
+    let (status, body) = run_action(&app, &s.admin2, &run_id, "execute", json!({})).await;
     assert_eq!(status, 409, "{body}");
 }
 
@@ -847,10 +845,11 @@ async fn cancelling_a_run_releases_its_invoices_and_an_invoice_is_in_one_open_ru
         "the only invoice is in the first run: {second}"
     );
     let run_id = run["id"].as_str().expect("id");
-    let (status, cancelled) = post(
+    let (status, cancelled) = run_action(
         &app,
-        &format!("/api/v1/payment-runs/{run_id}/cancel"),
         &s.admin,
+        run_id,
+        "cancel",
         json!({"reason": "wrong date"}),
     )
     .await;
@@ -861,13 +860,7 @@ async fn cancelling_a_run_releases_its_invoices_and_an_invoice_is_in_one_open_ru
     assert!(inv["payment_status"].is_null(), "{inv}");
     let (status, again) = post(&app, "/api/v1/payment-runs", &s.admin2, body).await;
     assert_eq!(status, 201, "released invoices can join a new run: {again}");
-    let (status, _) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
+    let (status, _) = run_action(&app, &s.admin2, run_id, "approve", json!({})).await;
     assert_eq!(status, 400, "a cancelled run cannot be approved");
 }
 
@@ -917,21 +910,7 @@ async fn a_eur_wire_run_writes_a_pain001_file_that_validates_against_the_officia
     assert_eq!(status, 201, "{run}");
     assert_eq!(run["file_format"], "pain.001");
     let run_id = run["id"].as_str().expect("id");
-    post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    approve_and_execute(&app, &s, run_id).await;
     let (ct, xml) = file_of(&app, &s.admin, run_id).await;
     assert_eq!(ct, "application/xml");
     assert!(xml.contains("<CtrlSum>1235.55</CtrlSum>"), "{xml}");
@@ -950,23 +929,7 @@ async fn the_first_payment_to_a_changed_account_is_flagged_in_the_run() {
     let app = TestApp::spawn().await;
     let s = staff(&app).await;
     let v = us_vendor(&app, &s, "Initech", true).await;
-    let r = app
-        .http
-        .put(app.url(&format!("/api/v1/vendors/{v}/bank-account")))
-        .bearer_auth(&s.analyst)
-        .json(&json!({"routing_number": "021000021", "account_number": "99887766"}))
-        .send()
-        .await
-        .expect("change");
-    assert_eq!(r.status(), 200);
-    let (status, body) = post(
-        &app,
-        &format!("/api/v1/vendors/{v}/bank-account/verify"),
-        &s.admin,
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    change_and_verify_bank_account(&app, &s, &v, "99887766").await;
     approved(&app, &v, "I-1", "500.00").await;
     let (status, run) = post(
         &app,
@@ -1003,21 +966,7 @@ async fn a_check_run_writes_a_check_register_and_auditors_may_read_runs_but_not_
     let (status, listed) = get(&app, "/api/v1/payment-runs", &auditor).await;
     assert_eq!(status, 200);
     assert_eq!(listed["items"][0]["totals"]["net"], "42.00");
-    post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/approve"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    let (status, _) = post(
-        &app,
-        &format!("/api/v1/payment-runs/{run_id}/execute"),
-        &s.admin2,
-        json!({}),
-    )
-    .await;
-    assert_eq!(status, 200);
+    approve_and_execute(&app, &s, run_id).await;
     let (ct, csv) = file_of(&app, &s.admin, run_id).await;
     assert!(ct.starts_with("text/csv"));
     assert!(

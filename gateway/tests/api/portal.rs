@@ -9,6 +9,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::fixtures::portal_invite;
 use crate::helpers::{TestApp, assert_error, call, ok_json, smtp_sink};
 
 /// A vendor (no PO needed), optionally with an email address; its id.
@@ -47,18 +48,7 @@ async fn invoice(app: &TestApp, vendor: &str, status: &str) -> String {
 }
 
 async fn invite(app: &TestApp, admin: &str, vendor: &str) -> String {
-    let i = ok_json(
-        call(
-            app,
-            Method::POST,
-            "/api/v1/portal/auth/invite",
-            admin,
-            Some(json!({"vendor_id": vendor})),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let i = portal_invite(app, admin, vendor).await;
     assert_eq!(i["vendor_id"], vendor);
     let token = i["token"].as_str().expect("token").to_owned();
     assert!(token.starts_with("apv_"), "{token}");

@@ -11,8 +11,8 @@ use ap_proto::invoice::v1 as pb;
 use ap_proto::invoice::v1::invoice_service_client::InvoiceServiceClient;
 use ap_types::Role;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
 
+use crate::fixtures::set_user_active;
 use crate::helpers::{PASSWORD, TestApp, assert_error, test_config, test_db};
 
 /// What the tests wait for at most: the production bound is one poll (≤ 15 s) plus one call
@@ -28,19 +28,6 @@ fn access(tokens: &serde_json::Value) -> String {
         .as_str()
         .expect("access_token")
         .to_owned()
-}
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    app.db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("user")
-        .get(0)
 }
 
 /// `path` works with `token` now (the same token that is about to be revoked).
@@ -90,7 +77,7 @@ async fn a_deleted_user_is_refused_within_a_minute() {
         works(&app, path, &token).await;
     }
 
-    let id = user_id(&app, &email).await;
+    let id = app.user_id(&email).await;
     let r = app
         .http
         .delete(app.url(&format!("/api/v1/admin/users/{id}")))
@@ -113,16 +100,8 @@ async fn a_deactivated_user_is_refused_within_a_minute() {
     let token = access(&app.tokens(&email).await);
     works(&app, "/api/v1/invoices", &token).await;
 
-    let id = user_id(&app, &email).await;
-    let r = app
-        .http
-        .patch(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"is_active": false}))
-        .send()
-        .await
-        .expect("deactivate");
-    assert_eq!(r.status(), 200);
+    let id = app.user_id(&email).await;
+    set_user_active(&app, &admin, &id, false).await;
 
     let took = refused_within(&app, "/api/v1/invoices", &token).await;
     assert!(took < WITHIN, "{took:?}");

@@ -3,6 +3,7 @@
 use ap_types::Role;
 use serde_json::json;
 
+use crate::fixtures::set_user_active;
 use crate::helpers::{TestApp, assert_error};
 
 fn s(v: &serde_json::Value, k: &str) -> String {
@@ -101,36 +102,15 @@ async fn logout_without_a_token_is_401() {
     assert_error(r, 401, "Not authenticated.").await;
 }
 
-async fn user_id(app: &TestApp, email: &str) -> String {
-    app.db
-        .client()
-        .await
-        .query_one(
-            "SELECT id::text FROM auth.users WHERE email = $1",
-            &[&email],
-        )
-        .await
-        .expect("user")
-        .get(0)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn deactivation_ends_refresh_and_access_immediately_at_the_service() {
     let app = TestApp::spawn().await;
     let (_, admin) = app.user_with_token(Role::Admin).await;
     let email = app.seed_user(Role::ApAnalyst).await;
     let tokens = app.tokens(&email).await;
-    let id = user_id(&app, &email).await;
+    let id = app.user_id(&email).await;
 
-    let r = app
-        .http
-        .patch(app.url(&format!("/api/v1/admin/users/{id}")))
-        .bearer_auth(&admin)
-        .json(&json!({"is_active": false}))
-        .send()
-        .await
-        .expect("deactivate");
-    assert_eq!(r.status(), 200);
+    set_user_active(&app, &admin, &id, false).await;
 
     assert_error(
         app.refresh(&s(&tokens, "refresh_token")).await,
@@ -158,7 +138,7 @@ async fn a_role_change_ends_the_users_sessions() {
     let (_, admin) = app.user_with_token(Role::Admin).await;
     let email = app.seed_user(Role::ApClerk).await;
     let tokens = app.tokens(&email).await;
-    let id = user_id(&app, &email).await;
+    let id = app.user_id(&email).await;
     let r = app
         .http
         .patch(app.url(&format!("/api/v1/admin/users/{id}")))

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod orders;
 pub mod payables;
 pub mod portal;
+pub mod reapproval;
 pub mod vendors;
 
 use std::sync::Arc;

@@ -506,7 +506,10 @@ impl InvoiceApp {
                 "approved_vendor_id": r.approved_vendor_id.map(|v| v.to_string()),
                 "approved_bank_account_id": r.approved_bank_account_id.map(|v| v.to_string()),
             });
-        } else if matches!(event, InvoiceEvent::BeginMatching | InvoiceEvent::Reextract) {
+        } else if matches!(
+            event,
+            InvoiceEvent::BeginMatching | InvoiceEvent::Reextract | InvoiceEvent::Reapprove
+        ) {
             store::clear_approval(conn, row.id).await?;
         }
         audit::record(
@@ -563,6 +566,13 @@ impl InvoiceApp {
             .event
             .parse()
             .map_err(|_| AppError::invalid("event", "unknown event"))?;
+        // Sending back to approval re-runs matching here; no other service asks for it.
+        if event == InvoiceEvent::Reapprove {
+            return Err(AppError::invalid(
+                "event",
+                "reapprove is decided by the invoice service",
+            ));
+        }
         let reason = Some(req.reason.as_str()).filter(|r| !r.is_empty());
         let mut conn = self.conn().await?;
         conn.transaction::<_, AppError, _>(async |conn| {

@@ -125,10 +125,21 @@ impl InvoiceApp {
         caller: &Caller,
         row: &InvoiceRow,
     ) -> Result<Evaluation, AppError> {
-        let policy = self.match_policy();
         let row = self
             .apply_event(conn, caller, row, InvoiceEvent::BeginMatching, None)
             .await?;
+        self.decide(conn, caller, row).await
+    }
+
+    /// The engine's run on a locked invoice already in `matching` (by `begin_matching`, or by
+    /// `reapprove` when what an approval looked at no longer holds).
+    pub(crate) async fn decide(
+        &self,
+        conn: &mut AsyncPgConnection,
+        caller: &Caller,
+        row: InvoiceRow,
+    ) -> Result<Evaluation, AppError> {
+        let policy = self.match_policy();
         let lines = invoice_store::lines_of(conn, row.id).await?;
         let po_required = match row.vendor_id {
             Some(v) => store::vendor_po_required(conn, v).await?,

@@ -141,6 +141,13 @@ impl InvoiceApp {
             .event
             .parse()
             .map_err(|_| AppError::invalid("event", "unknown event"))?;
+        // Sending back to approval re-runs matching here; no other service asks for it.
+        if event == InvoiceEvent::Reapprove {
+            return Err(AppError::invalid(
+                "event",
+                "reapprove is decided by the invoice service",
+            ));
+        }
         let to = transition(expected, event)?;
         let payment_status = match event {
             InvoiceEvent::Schedule => Some("scheduled"),
@@ -148,30 +155,31 @@ impl InvoiceApp {
         };
         let reason = Some(req.reason.as_str()).filter(|r| !r.is_empty());
         let mut conn = self.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            let locked = store::lock_statuses(conn, &ids).await?;
-            let mut results = Vec::with_capacity(ids.len());
-            let mut applied = Vec::new();
-            for row in &locked {
-                if row.status == expected.as_str() {
-                    applied.push(row.id);
-                    results.push(outcome(row.id, APPLIED, to.as_str()));
-                } else if row.status == to.as_str() {
-                    results.push(outcome(row.id, ALREADY, &row.status));
-                } else {
-                    results.push(outcome(row.id, REFUSED, &row.status));
+        let (results, sent_back) = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let locked = store::lock_statuses(conn, &ids).await?;
+                let mut results = Vec::with_capacity(ids.len());
+                let mut applied = Vec::new();
+                for row in &locked {
+                    if row.status == expected.as_str() {
+                        applied.push(row.id);
+                        results.push(outcome(row.id, APPLIED, to.as_str()));
+                    } else if row.status == to.as_str() {
+                        results.push(outcome(row.id, ALREADY, &row.status));
+                    } else {
+                        results.push(outcome(row.id, REFUSED, &row.status));
+                    }
                 }
-            }
-            for id in &ids {
-                if !locked.iter().any(|r| r.id == *id) {
-                    results.push(outcome(*id, NOT_FOUND, ""));
+                for id in &ids {
+                    if !locked.iter().any(|r| r.id == *id) {
+                        results.push(outcome(*id, NOT_FOUND, ""));
+                    }
                 }
-            }
-            store::set_statuses(conn, &applied, to.as_str(), payment_status).await?;
-            let events = applied
-                .iter()
-                .map(|id| {
-                    AuditEvent::new(
+                store::set_statuses(conn, &applied, to.as_str(), payment_status).await?;
+                let events = applied
+                    .iter()
+                    .map(|id| {
+                        AuditEvent::new(
                         caller.actor(),
                         "invoice_status_changed",
                         "invoice",
@@ -181,12 +189,25 @@ impl InvoiceApp {
                     .after(
                         json!({"status": to.as_str(), "event": event.as_str(), "reason": reason}),
                     )
-                })
-                .collect();
-            audit::record_many(conn, &caller.ctx, events).await?;
-            Ok(results)
-        })
-        .await
+                    })
+                    .collect();
+                audit::record_many(conn, &caller.ctx, events).await?;
+                // Released from a run (at execution or cancellation) back to approved: if the
+                // vendor's bank account was replaced since the approval, it goes back to approval
+                // now, in this transaction (the outcome still reports the release).
+                let sent_back = if event == InvoiceEvent::Unschedule {
+                    self.reapprove_if_account_replaced(conn, caller, &applied)
+                        .await?
+                } else {
+                    Vec::new()
+                };
+                Ok((results, sent_back))
+            })
+            .await?;
+        if !sent_back.is_empty() {
+            self.route_soon();
+        }
+        Ok(results)
     }
 
     /// Marks invoices paid with their payment fields. An invoice already paid by the same

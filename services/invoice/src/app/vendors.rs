@@ -489,44 +489,59 @@ impl InvoiceApp {
     ) -> Result<VendorView, AppError> {
         let user = caller.require(MASTER_WRITE)?.user_id.as_uuid();
         let mut conn = self.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            store::find_vendor(conn, vendor_id, true)
-                .await?
-                .ok_or(AppError::NotFound("vendor"))?;
-            let current = store::lock_current_bank_account(conn, vendor_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Precondition("This vendor has no bank details to verify.".into())
-                })?;
-            if current.status == "verified" {
-                return Err(AppError::Precondition(
-                    "These bank details are already verified.".into(),
-                ));
-            }
-            if current.created_by == Some(user) {
-                return Err(AppError::Forbidden);
-            }
-            let row = store::verify_current_bank_account(conn, vendor_id, user)
-                .await?
-                .ok_or_else(|| {
-                    AppError::Precondition("These bank details are already verified.".into())
-                })?;
-            audit::record(
-                conn,
-                &caller.ctx,
-                AuditEvent::new(
-                    caller.actor(),
-                    "vendor_bank_account_verified",
-                    "vendor",
-                    Some(vendor_id.to_string()),
+        let view = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                store::find_vendor(conn, vendor_id, true)
+                    .await?
+                    .ok_or(AppError::NotFound("vendor"))?;
+                let current = store::lock_current_bank_account(conn, vendor_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Precondition("This vendor has no bank details to verify.".into())
+                    })?;
+                if current.status == "verified" {
+                    return Err(AppError::Precondition(
+                        "These bank details are already verified.".into(),
+                    ));
+                }
+                if current.created_by == Some(user) {
+                    return Err(AppError::Forbidden);
+                }
+                let row = store::verify_current_bank_account(conn, vendor_id, user)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Precondition("These bank details are already verified.".into())
+                    })?;
+                audit::record(
+                    conn,
+                    &caller.ctx,
+                    AuditEvent::new(
+                        caller.actor(),
+                        "vendor_bank_account_verified",
+                        "vendor",
+                        Some(vendor_id.to_string()),
+                    )
+                    .before(bank_audit_json(&current))
+                    .after(bank_audit_json(&row)),
                 )
-                .before(bank_audit_json(&current))
-                .after(bank_audit_json(&row)),
-            )
+                .await?;
+                // From now on the vendor is paid to this account: an approved invoice whose
+                // approval saw another one goes back to approval (a scheduled one when its run
+                // releases it). Here, not when the account is entered: until a second person
+                // verifies it nothing is paid to it, and no approval round is opened for it.
+                let sent_back = self
+                    .reapprove_vendor_invoices(conn, caller, vendor_id)
+                    .await?;
+                Ok((
+                    self.vendor_view(conn, vendor_id).await?,
+                    !sent_back.is_empty(),
+                ))
+            })
             .await?;
-            self.vendor_view(conn, vendor_id).await
-        })
-        .await
+        if view.1 {
+            self.route_soon();
+        }
+        Ok(view.0)
     }
 }
 

@@ -105,10 +105,13 @@ pub enum InvoiceEvent {
     Unschedule,
     Pay,
     Cancel,
+    /// What an approval looked at no longer holds (the vendor's bank account was replaced):
+    /// the decision is forgotten and the invoice is matched again, which opens a new round.
+    Reapprove,
 }
 
 impl InvoiceEvent {
-    pub const ALL: [InvoiceEvent; 14] = [
+    pub const ALL: [InvoiceEvent; 15] = [
         InvoiceEvent::BeginExtraction,
         InvoiceEvent::ExtractionSucceeded,
         InvoiceEvent::ExtractionFailed,
@@ -123,6 +126,7 @@ impl InvoiceEvent {
         InvoiceEvent::Unschedule,
         InvoiceEvent::Pay,
         InvoiceEvent::Cancel,
+        InvoiceEvent::Reapprove,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -141,6 +145,7 @@ impl InvoiceEvent {
             InvoiceEvent::Unschedule => "unschedule",
             InvoiceEvent::Pay => "pay",
             InvoiceEvent::Cancel => "cancel",
+            InvoiceEvent::Reapprove => "reapprove",
         }
     }
 }
@@ -187,6 +192,9 @@ pub fn transition(
         (S::Approved, E::Schedule) => S::Scheduled,
         (S::Scheduled, E::Unschedule) => S::Approved,
         (S::Approved | S::Scheduled, E::Pay) => S::Paid,
+        // Only an approved invoice: a scheduled one is released from its run first (at run
+        // execution or cancellation), a paid one has left.
+        (S::Approved, E::Reapprove) => S::Matching,
         (
             S::Received
             | S::Extracting
@@ -232,6 +240,7 @@ mod tests {
         (S::Scheduled, E::Unschedule, S::Approved),
         (S::Approved, E::Pay, S::Paid),
         (S::Scheduled, E::Pay, S::Paid),
+        (S::Approved, E::Reapprove, S::Matching),
         (S::Received, E::Cancel, S::Cancelled),
         (S::Extracting, E::Cancel, S::Cancelled),
         (S::Extracted, E::Cancel, S::Cancelled),
@@ -290,6 +299,29 @@ mod tests {
         for from in S::ALL.into_iter().filter(|s| s.is_settled()) {
             assert!(transition(from, E::Reextract).is_err());
             assert!(transition(from, E::BeginMatching).is_err());
+        }
+    }
+
+    #[test]
+    fn only_an_approved_invoice_goes_back_to_matching_for_reapproval() {
+        assert_eq!(transition(S::Approved, E::Reapprove), Ok(S::Matching));
+        for from in S::ALL.into_iter().filter(|s| *s != S::Approved) {
+            assert_eq!(
+                transition(from, E::Reapprove),
+                Err(InvalidTransition {
+                    from,
+                    event: E::Reapprove
+                }),
+                "{from} accepted reapprove"
+            );
+        }
+        // From matching the engine decides again, like any other run.
+        for event in [
+            E::MatchRequiresApproval,
+            E::MatchAutoApproved,
+            E::MatchRaisedException,
+        ] {
+            assert!(transition(S::Matching, event).is_ok());
         }
     }
 

@@ -141,6 +141,21 @@ struct ClaimColumns {
     claimed_at: Option<DateTime<Utc>>,
 }
 
+/// The select list that reads an invoice's claim as [`ClaimColumns`].
+const CLAIM_COLUMNS: &str = "SELECT payment_claim_run_id AS run_id, \
+     payment_claim_run_reference AS run_reference, payment_claimed_at AS claimed_at FROM invoices";
+
+impl ClaimColumns {
+    /// The claim these columns hold, if any (a run id and a claim time).
+    fn into_claim(self) -> Option<Claim> {
+        Some(Claim {
+            run_id: self.run_id?,
+            run_reference: self.run_reference,
+            claimed_at: self.claimed_at?,
+        })
+    }
+}
+
 /// A run's claim on an invoice.
 #[derive(Clone, Debug)]
 pub struct Claim {
@@ -156,21 +171,13 @@ pub async fn find_claim_for_update(
     id: Uuid,
 ) -> diesel::QueryResult<Option<Claim>> {
     use diesel::OptionalExtension;
-    let row: Option<ClaimColumns> = diesel::sql_query(
-        "SELECT payment_claim_run_id AS run_id, payment_claim_run_reference AS run_reference, \
-         payment_claimed_at AS claimed_at FROM invoices WHERE id = $1 FOR UPDATE",
-    )
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(row.and_then(|r| {
-        Some(Claim {
-            run_id: r.run_id?,
-            run_reference: r.run_reference,
-            claimed_at: r.claimed_at?,
-        })
-    }))
+    let row: Option<ClaimColumns> =
+        diesel::sql_query(format!("{CLAIM_COLUMNS} WHERE id = $1 FOR UPDATE"))
+            .bind::<SqlUuid, _>(id)
+            .get_result(conn)
+            .await
+            .optional()?;
+    Ok(row.and_then(ClaimColumns::into_claim))
 }
 
 /// A claim on any live invoice of the vendor, if there is one.
@@ -179,20 +186,13 @@ pub async fn find_vendor_claim(
     vendor_id: Uuid,
 ) -> diesel::QueryResult<Option<Claim>> {
     use diesel::OptionalExtension;
-    let row: Option<ClaimColumns> = diesel::sql_query(
-        "SELECT payment_claim_run_id AS run_id, payment_claim_run_reference AS run_reference, \
-         payment_claimed_at AS claimed_at FROM invoices \
-         WHERE vendor_id = $1 AND payment_claim_run_id IS NOT NULL AND deleted_at IS NULL LIMIT 1",
-    )
+    let row: Option<ClaimColumns> = diesel::sql_query(format!(
+        "{CLAIM_COLUMNS} \
+         WHERE vendor_id = $1 AND payment_claim_run_id IS NOT NULL AND deleted_at IS NULL LIMIT 1"
+    ))
     .bind::<SqlUuid, _>(vendor_id)
     .get_result(conn)
     .await
     .optional()?;
-    Ok(row.and_then(|r| {
-        Some(Claim {
-            run_id: r.run_id?,
-            run_reference: r.run_reference,
-            claimed_at: r.claimed_at?,
-        })
-    }))
+    Ok(row.and_then(ClaimColumns::into_claim))
 }

@@ -489,3 +489,40 @@ pub async fn clear_approval(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResu
     .await?;
     Ok(())
 }
+
+/// An approved invoice whose approval recorded an account the vendor no longer pays to.
+#[derive(Clone, Debug, QueryableByName)]
+pub struct StaleApproval {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+    pub approved_amount: Option<Decimal>,
+    #[diesel(sql_type = SqlUuid)]
+    pub approved_bank_account_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub current_bank_account_id: Uuid,
+}
+
+/// Locks the `approved` invoices (of `vendor_id`, or among `ids`) whose approval recorded a
+/// bank account other than their vendor's current verified one: what the approval looked at
+/// no longer holds. An invoice approved without a recorded account is not one of them.
+pub async fn lock_approved_on_replaced_account(
+    conn: &mut AsyncPgConnection,
+    vendor_id: Option<Uuid>,
+    ids: &[Uuid],
+) -> QueryResult<Vec<StaleApproval>> {
+    diesel::sql_query(
+        "SELECT i.id, i.approved_amount, i.approved_bank_account_id, \
+             b.id AS current_bank_account_id FROM invoices i \
+         JOIN vendor_bank_accounts b ON b.vendor_id = i.vendor_id AND b.is_current \
+             AND b.status = 'verified' \
+         WHERE i.status = 'approved' AND i.deleted_at IS NULL \
+           AND i.approved_bank_account_id IS NOT NULL AND i.approved_bank_account_id <> b.id \
+           AND (i.vendor_id = $1 OR i.id = ANY($2)) \
+         ORDER BY i.id FOR UPDATE OF i",
+    )
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(vendor_id)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await
+}

@@ -50,6 +50,36 @@ fn claim_request(run: Uuid, vendor: &str, invoice: &str, amount: &str) -> pb::Cl
     }
 }
 
+/// The payment service claims `invoice` for `run` at `amount`; returns the outcome.
+async fn claim(
+    svc: &Service,
+    run: Uuid,
+    vendor: &str,
+    invoice: &str,
+    amount: &str,
+) -> pb::ClaimInvoicesResponse {
+    svc.client
+        .clone()
+        .claim_invoices_for_payment(
+            svc.as_service("payment", claim_request(run, vendor, invoice, amount)),
+        )
+        .await
+        .expect("claim")
+        .into_inner()
+}
+
+/// New US bank details for the vendor.
+fn new_bank_account(vendor: &str) -> pb::SetBankAccountRequest {
+    pb::SetBankAccountRequest {
+        vendor_id: vendor.to_owned(),
+        bank_account: Some(pb::BankAccountInput {
+            routing_number: "021000021".into(),
+            account_number: "55443322".into(),
+            ..Default::default()
+        }),
+    }
+}
+
 fn cancel(invoice: &str) -> pb::CancelInvoiceRequest {
     pb::CancelInvoiceRequest {
         id: invoice.to_owned(),
@@ -64,13 +94,7 @@ async fn an_invoice_being_paid_cannot_be_cancelled() {
     let run = Uuid::now_v7();
     let mut client = svc.client.clone();
 
-    let claimed = client
-        .claim_invoices_for_payment(
-            svc.as_service("payment", claim_request(run, &vendor, &invoice, "100.00")),
-        )
-        .await
-        .expect("claim")
-        .into_inner();
+    let claimed = claim(&svc, run, &vendor, &invoice, "100.00").await;
     assert!(claimed.outcomes[0].claimed, "{claimed:?}");
 
     let refused = client
@@ -105,39 +129,16 @@ async fn an_invoice_being_paid_cannot_be_cancelled() {
 
     // Nor may the vendor's bank details change under the file that pays it.
     let refused = client
-        .set_bank_account(svc.as_user(
-            Role::ApAnalyst,
-            pb::SetBankAccountRequest {
-                vendor_id: vendor.clone(),
-                bank_account: Some(pb::BankAccountInput {
-                    routing_number: "021000021".into(),
-                    account_number: "55443322".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
+        .set_bank_account(svc.as_user(Role::ApAnalyst, new_bank_account(&vendor)))
         .await
         .expect_err("no bank change while a run pays the vendor");
     assert_eq!(refused.code(), Code::AlreadyExists, "{refused:?}");
     assert!(refused.message().contains("RUN-TEST-1"), "{refused:?}");
 
     // Claiming again for the same run is idempotent; the claim is the run's.
-    let again = client
-        .claim_invoices_for_payment(
-            svc.as_service("payment", claim_request(run, &vendor, &invoice, "100")),
-        )
-        .await
-        .expect("claim")
-        .into_inner();
+    let again = claim(&svc, run, &vendor, &invoice, "100").await;
     assert!(again.outcomes[0].claimed, "{again:?}");
-    let other = client
-        .claim_invoices_for_payment(svc.as_service(
-            "payment",
-            claim_request(Uuid::now_v7(), &vendor, &invoice, "100"),
-        ))
-        .await
-        .expect("claim")
-        .into_inner();
+    let other = claim(&svc, Uuid::now_v7(), &vendor, &invoice, "100").await;
     assert!(!other.outcomes[0].claimed);
     assert_eq!(other.outcomes[0].code, "claimed_by_other_run");
 
@@ -154,17 +155,7 @@ async fn an_invoice_being_paid_cannot_be_cancelled() {
         .into_inner();
     assert_eq!(released.released, 1);
     client
-        .set_bank_account(svc.as_user(
-            Role::ApAnalyst,
-            pb::SetBankAccountRequest {
-                vendor_id: vendor.clone(),
-                bank_account: Some(pb::BankAccountInput {
-                    routing_number: "021000021".into(),
-                    account_number: "55443322".into(),
-                    ..Default::default()
-                }),
-            },
-        ))
+        .set_bank_account(svc.as_user(Role::ApAnalyst, new_bank_account(&vendor)))
         .await
         .expect("released: the bank change goes through");
     let cancelled = client
@@ -175,13 +166,7 @@ async fn an_invoice_being_paid_cannot_be_cancelled() {
     assert_eq!(cancelled.status, "cancelled");
 
     // A cancelled invoice is never claimed.
-    let late = client
-        .claim_invoices_for_payment(
-            svc.as_service("payment", claim_request(run, &vendor, &invoice, "100")),
-        )
-        .await
-        .expect("claim")
-        .into_inner();
+    let late = claim(&svc, run, &vendor, &invoice, "100").await;
     assert!(!late.outcomes[0].claimed);
     assert_eq!(late.outcomes[0].code, "cancelled");
 }
@@ -193,13 +178,7 @@ async fn a_claim_refuses_a_changed_amount_and_only_the_payment_service_may_claim
     let run = Uuid::now_v7();
     let mut client = svc.client.clone();
 
-    let changed = client
-        .claim_invoices_for_payment(
-            svc.as_service("payment", claim_request(run, &vendor, &invoice, "99.99")),
-        )
-        .await
-        .expect("claim")
-        .into_inner();
+    let changed = claim(&svc, run, &vendor, &invoice, "99.99").await;
     assert!(!changed.outcomes[0].claimed);
     assert_eq!(changed.outcomes[0].code, "amount_changed");
 
