@@ -1,5 +1,6 @@
 //! The one gRPC-code → HTTP table and the error body every client sees:
-//! `{"detail": "...", "code": "...", "request_id": "..."}`. Internal detail stays in logs.
+//! `{"detail": "...", "code": "...", "request_id": "...", "errors": [{"field", "message"}]}`.
+//! Internal detail stays in logs.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,8 +26,8 @@ pub struct ErrorBody {
     pub detail: String,
     pub code: String,
     pub request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
+    /// The fields at fault, each with a plain message; empty when no single field is.
+    pub errors: Vec<FieldError>,
     /// On 409 for a document already uploaded: the invoice that has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_invoice_id: Option<String>,
@@ -224,7 +225,7 @@ impl IntoResponse for ApiError {
             detail: self.detail,
             code: self.code.to_owned(),
             request_id: ap_kit::request_id::current_request_id(),
-            errors: self.errors,
+            errors: self.errors.unwrap_or_default(),
             existing_invoice_id: self.existing_invoice_id,
         };
         let mut response = (self.status, Json(body)).into_response();

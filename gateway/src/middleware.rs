@@ -91,7 +91,7 @@ pub async fn normalize_errors(req: Request, next: Next) -> Response {
                     .take(300)
                     .collect::<String>(),
             )
-            .filter(|s| !s.trim().is_empty()),
+            .filter(|s| !s.trim().is_empty() && !sounds_internal(s)),
             Err(_) => None,
         }
     } else {
@@ -107,6 +107,23 @@ pub async fn normalize_errors(req: Request, next: Next) -> Response {
         fixed.headers_mut().insert(header::ALLOW, allow.clone());
     }
     fixed
+}
+
+/// Framework wording (serde, Rust types, parser positions) that must not reach a client.
+fn sounds_internal(text: &str) -> bool {
+    const WORDS: [&str; 10] = [
+        "serde",
+        "invalid type",
+        "expected",
+        "at line",
+        "digit",
+        "deserialize",
+        "parse",
+        "`",
+        "::",
+        "Error",
+    ];
+    WORDS.iter().any(|w| text.contains(w))
 }
 
 /// A panic anywhere below becomes a clean 500 with the house body; details go to the log

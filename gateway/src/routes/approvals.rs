@@ -2,10 +2,11 @@
 //! confirmation pages (`/approvals/email/{token}`, public: the token is the credential), the
 //! matrix (`/approval-matrix*`), delegations, notifications and the held mail outbox.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::approval::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,9 @@
 //! `POST /ask-ai`: a question in natural language, answered by the Ask-AI service with one
 //! guarded, read-only query over the reporting views. Rate-limited per client address.
 
+use crate::extract::Json;
 use ap_proto::askai::v1 as pb;
 use ap_types::Role;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! `/api/v1/auth/*`: token (OAuth2 password form), login (form or JSON), refresh, logout, me.
 
+use crate::extract::Json;
 use ap_proto::auth::v1 as pb;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -70,12 +70,22 @@ fn parse_credentials(
     allow_json: bool,
 ) -> Result<(String, String), ApiError> {
     if allow_json && is_json(headers) {
-        let b: LoginJson = serde_json::from_slice(body)
-            .map_err(|_| ApiError::bad_request("Body must be JSON with email and password."))?;
+        let b: LoginJson = crate::extract::parse_json(body)?;
         return Ok((b.email, b.password));
     }
-    let form: TokenForm = serde_urlencoded::from_bytes(body)
-        .map_err(|_| ApiError::bad_request("Body must be a form with username and password."))?;
+    let form: TokenForm = serde_urlencoded::from_bytes(body).map_err(|_| {
+        let mut e = ApiError::bad_request("Body must be a form with username and password.");
+        e.errors = Some(
+            ["username", "password"]
+                .iter()
+                .map(|f| crate::error::FieldError {
+                    field: (*f).to_owned(),
+                    message: "is required".to_owned(),
+                })
+                .collect(),
+        );
+        e
+    })?;
     if form.grant_type.as_deref().is_some_and(|g| g != "password") {
         return Err(ApiError::field(
             "grant_type",
@@ -156,7 +166,7 @@ pub async fn logout(
     let body: LogoutIn = if body.is_empty() {
         LogoutIn::default()
     } else {
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Body must be JSON."))?
+        crate::extract::parse_json(&body)?
     };
     let mut auth = state.auth.clone();
     auth.logout(authed.forward.request(pb::LogoutRequest {

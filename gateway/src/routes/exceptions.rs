@@ -1,11 +1,12 @@
 //! `/api/v1/exceptions*`: the exception queue (filters, keyset pages), working an exception
 //! (status, assignment, resolution note), and comments.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! `/api/v1/import/{vendors,purchase-orders,goods-receipts}`: CSV (raw `text/csv` body or a
 //! multipart `file`), streamed through to the invoice service.
 
+use crate::extract::Json;
 use ap_proto::invoice::v1 as pb;
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::header;

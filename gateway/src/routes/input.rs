@@ -24,15 +24,21 @@ pub fn opt(s: String) -> Option<String> {
     if s.is_empty() { None } else { Some(s) }
 }
 
-/// A path id that is not a UUID cannot name anything: 404 like any unknown id.
+/// A path id that is not a UUID cannot name anything: 404 like any unknown id, with the
+/// `id` field named so a client sees why.
 pub fn path_id(raw: &str, what: &str) -> Result<String, crate::error::ApiError> {
     raw.parse::<uuid::Uuid>()
         .map(|u| u.to_string())
         .map_err(|_| {
-            crate::error::ApiError::new(
+            let mut e = crate::error::ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,
                 "not_found",
                 format!("{what} not found."),
-            )
+            );
+            e.errors = Some(vec![crate::error::FieldError {
+                field: "id".to_owned(),
+                message: "must be a UUID such as 0b6f1c1e-8d0a-4c55-9a59-5d0c1c1f8a10".to_owned(),
+            }]);
+            e
         })
 }

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
-use axum::Json;
 use axum::body::Body;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;

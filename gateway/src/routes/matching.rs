@@ -1,10 +1,11 @@
 //! Matching: `GET/POST /invoices/{id}/match`, the outcome counts (touchless rate), and the
 //! versioned tolerance rule sets (`/matching/rule-sets*`, ADMIN writes).
 
+use crate::extract::Json;
+use crate::extract::Path;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

@@ -1,9 +1,10 @@
 //! `/api/v1/purchase-orders*` and `/api/v1/goods-receipts*`.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,12 @@
 //! over the payment service. `Idempotency-Key` is forwarded as gRPC metadata; the service
 //! stores and replays the first response.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::common::v1::PageRequest;
 use ap_proto::payment::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

@@ -3,12 +3,13 @@
 //! Vendor responses carry no internal field: status in vendor words, payment dates, amount
 //! paid and remittance reference, vendor-facing messages only.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::auth::v1 as auth_pb;
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

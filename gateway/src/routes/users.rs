@@ -1,10 +1,11 @@
 //! `/api/v1/admin/users*` (ADMIN) and the user shape every route returns.
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::auth::v1 as pb;
 use ap_proto::common::v1::PageRequest;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -69,9 +70,14 @@ pub struct ListQuery {
 const ADMIN: &[Role] = &[Role::Admin];
 
 fn user_id(raw: &str) -> Result<String, ApiError> {
-    raw.parse::<Uuid>()
-        .map(|u| u.to_string())
-        .map_err(|_| ApiError::not_found())
+    raw.parse::<Uuid>().map(|u| u.to_string()).map_err(|_| {
+        let mut e = ApiError::not_found();
+        e.errors = Some(vec![crate::error::FieldError {
+            field: "id".to_owned(),
+            message: "must be a UUID".to_owned(),
+        }]);
+        e
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "users", params(ListQuery),
@@ -84,7 +90,10 @@ pub async fn list(
     authed.require(ADMIN)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 200"));
+        return Err(ApiError::field(
+            "limit",
+            "must be a whole number between 1 and 200",
+        ));
     }
     let mut auth = state.auth.clone();
     let resp = auth

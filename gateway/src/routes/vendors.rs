@@ -1,10 +1,11 @@
 //! `/api/v1/vendors*`: vendor master data and bank details (always masked).
 
+use crate::extract::Json;
+use crate::extract::{Path, Query};
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -169,7 +170,10 @@ pub fn check_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     if (1..=200).contains(&limit) {
         Ok(limit)
     } else {
-        Err(ApiError::field("limit", "must be between 1 and 200"))
+        Err(ApiError::field(
+            "limit",
+            "must be a whole number between 1 and 200",
+        ))
     }
 }
 
