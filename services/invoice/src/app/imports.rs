@@ -345,7 +345,14 @@ impl InvoiceApp {
         conn: &mut AsyncPgConnection,
         row: ReceiptCsvRow,
     ) -> Result<Outcome, RowFailure> {
-        let po = order_store::find_po_by_number(conn, &row.po_number, false)
+        if row.received_at > chrono::Utc::now().date_naive() {
+            return Err(field_err(
+                "received_at",
+                "must not be in the future (today in UTC at the latest)",
+            ));
+        }
+        // Locked: receipts of one order are checked against a cumulative nobody else changes.
+        let po = order_store::find_po_by_number(conn, &row.po_number, true)
             .await?
             .ok_or_else(|| field_err("po_number", "no purchase order has this number"))?;
         let po_line = order_store::po_lines_of(conn, &[po.id])
@@ -353,23 +360,37 @@ impl InvoiceApp {
             .into_iter()
             .find(|l| l.line_number == row.po_line_number)
             .ok_or_else(|| field_err("po_line_number", "no such line on the purchase order"))?;
+        let existing = order_store::find_receipt_by_number(conn, &row.receipt_number).await?;
+        let already =
+            order_store::received_on_line(conn, po_line.id, existing.as_ref().map(|r| r.id))
+                .await?;
+        if !crate::domain::matching::receipt_fits(
+            po_line.quantity,
+            already,
+            row.quantity,
+            crate::domain::matching::OVER_RECEIPT_TOLERANCE_PCT,
+        ) {
+            return Err(field_err(
+                "quantity",
+                "would bring the line past the quantity ordered",
+            ));
+        }
         let mut outcome = Outcome::Unchanged;
-        let receipt_id =
-            match order_store::find_receipt_by_number(conn, &row.receipt_number).await? {
-                None => {
-                    outcome = Outcome::Created;
-                    order_store::insert_receipt(conn, &row.receipt_number, po.id, row.received_at)
-                        .await?
-                        .id
+        let receipt_id = match existing {
+            None => {
+                outcome = Outcome::Created;
+                order_store::insert_receipt(conn, &row.receipt_number, po.id, row.received_at)
+                    .await?
+                    .id
+            }
+            Some(r) => {
+                if r.po_id != po.id || r.received_at != row.received_at {
+                    order_store::update_receipt(conn, r.id, po.id, row.received_at).await?;
+                    outcome = Outcome::Updated;
                 }
-                Some(r) => {
-                    if r.po_id != po.id || r.received_at != row.received_at {
-                        order_store::update_receipt(conn, r.id, po.id, row.received_at).await?;
-                        outcome = Outcome::Updated;
-                    }
-                    r.id
-                }
-            };
+                r.id
+            }
+        };
         let line_changed =
             order_store::upsert_receipt_line(conn, receipt_id, po_line.id, row.quantity).await?;
         if line_changed && matches!(outcome, Outcome::Unchanged) {

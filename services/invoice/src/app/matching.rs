@@ -208,6 +208,7 @@ impl InvoiceApp {
                 key: f.line_number.map(|l| format!("line{l}")),
             })
             .collect();
+        found.extend(header_findings(conn, &row).await?);
         found.extend(duplicate_findings(conn, &row).await?);
         let assessment = self.assess_risk(conn, &row, &policy.risk).await?;
         let reasons: Vec<Value> = assessment
@@ -703,6 +704,50 @@ impl InvoiceApp {
         })
         .await
     }
+}
+
+/// The header's own consistency, checked on every run whatever the values' source (a reading,
+/// an import, a person's correction): subtotal + tax = total within a cent, and a due date not
+/// before the invoice date. A sum extraction already reported on values nobody has corrected
+/// since is not reported twice.
+async fn header_findings(
+    conn: &mut AsyncPgConnection,
+    row: &InvoiceRow,
+) -> Result<Vec<NewException>, AppError> {
+    use crate::domain::extraction::{date_order_issue, header_sum_issue};
+    let mut out = Vec::new();
+    if let Some(issue) = header_sum_issue(row.subtotal, row.tax_amount, row.total_amount) {
+        let manual = ["subtotal", "tax_amount", "total_amount"].iter().any(|f| {
+            row.fields
+                .get(*f)
+                .and_then(|v| v.get("source"))
+                .and_then(Value::as_str)
+                == Some("manual")
+        });
+        let reported_by_extraction = exception_store::exceptions_of(conn, row.id)
+            .await?
+            .iter()
+            .any(|e| e.source == "extraction" && e.finding_key == "ARITHMETIC_ERROR");
+        if manual || !reported_by_extraction {
+            out.push(NewException {
+                code: "ARITHMETIC_ERROR",
+                severity: "medium",
+                message: format!("The invoice's amounts do not add up: {issue}."),
+                details: json!({"issues": [issue]}),
+                key: Some("sums".into()),
+            });
+        }
+    }
+    if let Some(issue) = date_order_issue(row.invoice_date, row.due_date) {
+        out.push(NewException {
+            code: "ARITHMETIC_ERROR",
+            severity: "medium",
+            message: format!("The invoice's dates are inconsistent: {issue}."),
+            details: json!({"issues": [issue]}),
+            key: Some("dates".into()),
+        });
+    }
+    Ok(out)
 }
 
 /// Duplicates of an invoice among the vendor's live invoices: a warning that routes to a

@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{AppError, Caller, InvoiceApp, MASTER_WRITE, STAFF, page_limit};
+use crate::domain::matching::{OVER_RECEIPT_TOLERANCE_PCT, receipt_fits};
 use crate::domain::values::{
     Currency, FieldError, optional_text, parse_date, parse_non_negative, parse_quantity, parse_text,
 };
@@ -247,6 +248,12 @@ impl InvoiceApp {
         let number = parse_text("receipt_number", &input.receipt_number, 100)?;
         let po_id = super::parse_uuid("po_id", &input.po_id)?;
         let received_at = parse_date("received_at", &input.received_at)?;
+        if received_at > chrono::Utc::now().date_naive() {
+            return Err(AppError::invalid(
+                "received_at",
+                "must not be in the future (today in UTC at the latest)",
+            ));
+        }
         if input.lines.is_empty() {
             return Err(AppError::invalid(
                 "lines",
@@ -266,18 +273,37 @@ impl InvoiceApp {
         }
         let mut conn = self.conn().await?;
         conn.transaction::<_, AppError, _>(async |conn| {
-            let po = store::find_po(conn, po_id).await?.ok_or_else(|| AppError::invalid("po_id", "no such purchase order"))?;
+            // The PO row lock serialises receipts of one order: two concurrent receipts cannot
+            // both read the old cumulative quantity and jointly exceed the order.
+            let po = store::lock_po(conn, po_id).await?.ok_or_else(|| AppError::invalid("po_id", "no such purchase order"))?;
             if po.status == "cancelled" {
                 return Err(AppError::Precondition("Goods cannot be received against a cancelled purchase order.".into()));
             }
             let po_lines = store::po_lines_of(conn, &[po_id]).await?;
-            let receipt = store::insert_receipt(conn, &number, po_id, received_at).await?;
+            let received: HashMap<Uuid, Decimal> = store::received_quantities(conn, &[po_id]).await?.into_iter().collect();
+            let mut targets = Vec::with_capacity(quantities.len());
             for (i, (line_number, qty)) in quantities.iter().enumerate() {
                 let line = po_lines
                     .iter()
                     .find(|l| l.line_number == *line_number)
                     .ok_or_else(|| AppError::invalid(&format!("lines[{i}].po_line_number"), "no such line on the purchase order"))?;
-                store::upsert_receipt_line(conn, receipt.id, line.id, *qty).await?;
+                let already = received.get(&line.id).copied().unwrap_or_default();
+                if !receipt_fits(line.quantity, already, *qty, OVER_RECEIPT_TOLERANCE_PCT) {
+                    return Err(AppError::invalid(
+                        &format!("lines[{i}].quantity"),
+                        format!(
+                            "would bring line {} to {} received, more than the {} ordered",
+                            line.line_number,
+                            (already + *qty).normalize(),
+                            line.quantity.normalize()
+                        ),
+                    ));
+                }
+                targets.push((line.id, *qty));
+            }
+            let receipt = store::insert_receipt(conn, &number, po_id, received_at).await?;
+            for (line_id, qty) in targets {
+                store::upsert_receipt_line(conn, receipt.id, line_id, qty).await?;
             }
             audit::record(
                 conn,

@@ -379,6 +379,32 @@ pub fn due_from_terms(
     invoice_date.checked_add_days(Days::new(u64::try_from(days).ok()?))
 }
 
+/// subtotal + tax = total within one cent of rounding (None when a value is missing or the
+/// sum holds). Shared by extraction and by matching, which applies it whatever the values'
+/// source (a reading, a CSV import, a person's correction).
+pub fn header_sum_issue(
+    sub: Option<Decimal>,
+    tax: Option<Decimal>,
+    total: Option<Decimal>,
+) -> Option<String> {
+    let (sub, tax, total) = (sub?, tax?, total?);
+    ((sub + tax - total).abs() > Decimal::new(1, 2)).then(|| {
+        format!(
+            "subtotal {} + tax {} = {} differs from total {}",
+            sub.normalize(),
+            tax.normalize(),
+            (sub + tax).normalize(),
+            total.normalize()
+        )
+    })
+}
+
+/// A due date before the invoice date (None when either is missing or the order holds).
+pub fn date_order_issue(invoice_date: Option<NaiveDate>, due: Option<NaiveDate>) -> Option<String> {
+    let (date, due) = (invoice_date?, due?);
+    (due < date).then(|| format!("the due date {due} is before the invoice date {date}"))
+}
+
 /// Checks any extraction (not only XML) against the sums: lines → subtotal, subtotal + tax =
 /// total, within one cent per line of rounding.
 pub fn check_sums(e: &Extracted) -> Vec<String> {
@@ -389,14 +415,7 @@ pub fn check_sums(e: &Extracted) -> Vec<String> {
         e.tax_amount.as_ref().map(|f| f.value),
         e.total_amount.as_ref().map(|f| f.value),
     );
-    if let (Some(sub), Some(tax), Some(total)) = (sub, tax, total)
-        && (sub + tax - total).abs() > cent
-    {
-        issues.push(format!(
-            "subtotal {sub} + tax {tax} = {} differs from total {total}",
-            sub + tax
-        ));
-    }
+    issues.extend(header_sum_issue(sub, tax, total));
     let line_totals: Vec<Decimal> = e.lines.iter().filter_map(|l| l.line_total).collect();
     if let Some(sub) = sub
         && !line_totals.is_empty()

@@ -29,6 +29,18 @@ impl Default for Tolerance {
     }
 }
 
+/// How far cumulative goods receipts may exceed the ordered quantity of a PO line, as a
+/// fraction of that quantity. Zero: a receipt that would take the line past what was ordered
+/// is refused. (A documented constant, not yet a rule-set field: raising it is a code change
+/// reviewed like any other change to the match rules.)
+pub const OVER_RECEIPT_TOLERANCE_PCT: Decimal = Decimal::ZERO;
+
+/// Whether a receipt of `quantity` may be recorded on a line ordered at `ordered` that has
+/// already received `already`: the new cumulative stays within the order plus the tolerance.
+pub fn receipt_fits(ordered: Decimal, already: Decimal, quantity: Decimal, pct: Decimal) -> bool {
+    quantity > Decimal::ZERO && already + quantity <= ordered + ordered.abs() * pct
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoLine {
     pub line_number: i32,
@@ -297,10 +309,10 @@ pub fn match_invoice(
             matched: ok,
         });
     }
-    // No lines to pair: the subtotal must fit in what the PO still allows to be billed.
-    if invoice.lines.is_empty()
-        && let Some(sub) = invoice.subtotal
-    {
+    // No lines to pair: a header-level match. The subtotal is compared with what the PO still
+    // allows to be billed (ordered in 2-way, received in 3-way, less other live invoices), in
+    // both directions, with the header tolerance (percentage or amount).
+    if invoice.lines.is_empty() {
         let billable: Decimal = po
             .lines
             .iter()
@@ -309,19 +321,37 @@ pub fn match_invoice(
                 q.max(Decimal::ZERO) * l.unit_price
             })
             .sum();
-        let over = sub - billable;
-        if over > billable.abs() * t.price_pct && over > t.price_abs {
-            findings.push(finding(
+        match invoice.subtotal {
+            Some(sub) => {
+                let diff = (sub - billable).abs();
+                if diff > billable.abs() * t.price_pct && diff > t.price_abs {
+                    findings.push(finding(
+                        "TOTAL_MISMATCH",
+                        "medium",
+                        None,
+                        format!(
+                            "The invoice has no lines; subtotal {} against {} still billable on {po_number}.",
+                            sub.normalize(),
+                            billable.normalize()
+                        ),
+                    ));
+                }
+            }
+            None => findings.push(finding(
                 "TOTAL_MISMATCH",
                 "medium",
                 None,
-                format!(
-                    "The invoice has no lines; subtotal {} against {} still billable on {po_number}.",
-                    sub.normalize(),
-                    billable.normalize()
-                ),
-            ));
+                "The invoice has neither lines nor an amount to compare with the purchase order."
+                    .into(),
+            )),
         }
+        return MatchResult {
+            kind,
+            rule_version: t.version,
+            lines,
+            findings,
+            expected_subtotal: Some(billable),
+        };
     }
     // The header passes when the total difference is within the percentage or the amount.
     let expected: Decimal = invoice
@@ -696,5 +726,33 @@ mod tests {
             "{}",
             r.findings[0].message
         );
+    }
+
+    #[test]
+    fn an_invoice_without_lines_is_compared_with_the_billable_amount_in_both_directions() {
+        let order = po(vec![po_line(1, "Steel plate", "10", "100.00", "10")]);
+        let mut inv = invoice(Vec::new());
+        inv.subtotal = Some(d("100.00"));
+        let r = match_invoice(&inv, Some(&order), false, false, &Tolerance::default());
+        assert_eq!(codes(&r), vec!["TOTAL_MISMATCH"]);
+        assert_eq!(r.expected_subtotal, Some(d("1000.00")));
+        inv.subtotal = Some(d("1000.00"));
+        let r = match_invoice(&inv, Some(&order), false, false, &Tolerance::default());
+        assert!(r.is_clean(), "{:?}", r.findings);
+        assert_eq!(r.expected_subtotal, Some(d("1000.00")));
+        inv.subtotal = None;
+        let r = match_invoice(&inv, Some(&order), false, false, &Tolerance::default());
+        assert_eq!(codes(&r), vec!["TOTAL_MISMATCH"]);
+    }
+
+    #[test]
+    fn a_receipt_fits_only_within_the_order_plus_the_tolerance() {
+        let z = OVER_RECEIPT_TOLERANCE_PCT;
+        assert!(receipt_fits(d("2.5"), d("0"), d("2.5"), z));
+        assert!(receipt_fits(d("10"), d("6"), d("4"), z));
+        assert!(!receipt_fits(d("10"), d("6"), d("4.001"), z));
+        assert!(!receipt_fits(d("2.5"), d("0"), d("50"), z));
+        assert!(!receipt_fits(d("10"), d("0"), d("0"), z));
+        assert!(receipt_fits(d("100"), d("100"), d("5"), d("0.05")));
     }
 }

@@ -201,7 +201,7 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         failure_reason: s(r.failure_reason),
         exceptions: Vec::new(),
         r#match: None,
-        touchless: false,
+        touchless: r.touchless,
         unread_messages: 0,
     }
 }

@@ -43,6 +43,8 @@ pub struct InvoiceRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Approved by the rule engine without a person (kept in step with the match result).
+    pub touchless: bool,
 }
 
 #[derive(Insertable)]

@@ -148,6 +148,35 @@ pub async fn find_po_by_number(
     }
 }
 
+/// Locks a purchase order row (`SELECT ... FOR UPDATE`): receipts against one order, and the
+/// match runs of its invoices, are serialised so no check is made on a stale sum.
+pub async fn lock_po(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<PoRow>> {
+    purchase_orders::table
+        .find(id)
+        .select(PoRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Quantity received on one PO line over every receipt except `except` (the receipt being
+/// rewritten by an import, whose old quantity is replaced rather than added to).
+pub async fn received_on_line(
+    conn: &mut AsyncPgConnection,
+    po_line_id: Uuid,
+    except: Option<Uuid>,
+) -> QueryResult<Decimal> {
+    let mut q = receipt_lines::table
+        .filter(receipt_lines::po_line_id.eq(po_line_id))
+        .select(diesel::dsl::sum(receipt_lines::quantity))
+        .into_boxed();
+    if let Some(r) = except {
+        q = q.filter(receipt_lines::receipt_id.ne(r));
+    }
+    Ok(q.first::<Option<Decimal>>(conn).await?.unwrap_or_default())
+}
+
 pub async fn po_lines_of(
     conn: &mut AsyncPgConnection,
     po_ids: &[Uuid],
