@@ -33,7 +33,8 @@ async fn check(backend: &Backend, timeout: std::time::Duration) -> &'static str 
 }
 
 /// 200 when every backend serves (each one's health includes its database), 503 otherwise.
-#[utoipa::path(get, path = "/health", tag = "operations",
+#[utoipa::path(get, path = "/health", operation_id = "getHealth",
+    extensions(("x-roles" = json!([]))), tag = "operations",
     responses((status = 200, description = "All dependencies up"), (status = 503, description = "Degraded")))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let checks = futures::future::join_all(
@@ -57,7 +58,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200)))]
+#[utoipa::path(get, path = "/health/live", operation_id = "getLiveness",
+    extensions(("x-roles" = json!([]))), tag = "operations", responses((status = 200)))]
 pub async fn live() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
@@ -75,7 +77,8 @@ pub fn prometheus() -> &'static PrometheusHandle {
     })
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain")))]
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics",
+    extensions(("x-roles" = json!([]))), tag = "operations", responses((status = 200, content_type = "text/plain")))]
 pub async fn metrics() -> impl IntoResponse {
     (
         [(

@@ -7,7 +7,7 @@ use crate::{health, routes};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "AP automation API", version = "1", description = "Accounts-payable automation: invoices, matching, approvals, payments, audit."),
+    info(title = "AP automation API", version = "1", description = "Accounts-payable automation: invoices, matching, approvals, payments, audit.\n\nEvery operation carries an `x-roles` extension: the staff roles (`AP_CLERK`, `AP_ANALYST`, `APPROVER`, `ADMIN`, `AUDITOR`) allowed to call it. `[]` means no sign-in is needed (the operation is public or authorised by a token in the URL); `[\"VENDOR\"]` means a vendor-portal session."),
     paths(
         health::health, health::live, health::metrics,
         routes::auth::token, routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::me,
@@ -42,7 +42,7 @@ use crate::{health, routes};
         routes::portal::dispute, routes::portal::messages, routes::portal::post_message,
         routes::portal::upload,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &UsersMeAlias),
     tags((name = "auth"), (name = "users"), (name = "master data"), (name = "invoices"), (name = "matching"), (name = "exceptions"), (name = "payments"), (name = "approvals"), (name = "ask ai"), (name = "vendor portal"), (name = "operations"))
 )]
 pub struct ApiDoc;
@@ -64,9 +64,258 @@ impl Modify for BearerAuth {
     }
 }
 
+// Documentation-only enums: the DTOs carry these values as strings (the services own the
+// vocabularies, see the CHECK constraints in their migrations); `#[schema(value_type = ...)]`
+// on a DTO field points here so generated clients get an `enum`.
+
+/// An invoice's lifecycle status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Received,
+    Extracting,
+    Extracted,
+    Matching,
+    Exception,
+    PendingApproval,
+    Approved,
+    Scheduled,
+    Paid,
+    Rejected,
+    Cancelled,
+}
+
+/// Where an invoice's payment stands.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoicePaymentStatus {
+    Pending,
+    Scheduled,
+    Completed,
+    Failed,
+}
+
+/// How a payment is made.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PaymentMethod {
+    Ach,
+    Wire,
+    Check,
+}
+
+/// A payment's status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Completed,
+    Failed,
+}
+
+/// A payment run's status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentRunStatus {
+    Draft,
+    Approved,
+    Executed,
+    Cancelled,
+}
+
+/// A staff role.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleName {
+    ApClerk,
+    ApAnalyst,
+    Approver,
+    Admin,
+    Auditor,
+}
+
+/// How serious an exception is.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionSeverity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Where an exception stands in the queue.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionStatus {
+    Open,
+    InProgress,
+    Resolved,
+    Waived,
+    Escalated,
+}
+
+/// An approval task's status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalTaskStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Cancelled,
+}
+
+/// The outcome of matching an invoice.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStatus {
+    Matched,
+    Variance,
+    Unmatched,
+    Skipped,
+}
+
+/// A matching rule set version's status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSetStatus {
+    Draft,
+    Published,
+}
+
+/// A purchase order's status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PurchaseOrderStatus {
+    Open,
+    Closed,
+    Cancelled,
+}
+
+/// Whether a vendor bank account has been verified.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BankAccountStatus {
+    Unverified,
+    Verified,
+}
+
+/// `GET /api/v1/users/me` is served by the same handler as `GET /api/v1/auth/me`; a
+/// handler carries one `#[utoipa::path]`, so the alias is documented here.
+struct UsersMeAlias;
+
+impl Modify for UsersMeAlias {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(mut item) = openapi.paths.paths.get("/api/v1/auth/me").cloned() else {
+            return;
+        };
+        if let Some(op) = item.get.as_mut() {
+            op.operation_id = Some("getCurrentUser".to_owned());
+        }
+        openapi
+            .paths
+            .paths
+            .insert("/api/v1/users/me".to_owned(), item);
+    }
+}
+
+/// What makes the document unfit for a client generator or silent about access: repeated
+/// or missing `operationId`s, `id`/`*_id` path parameters without `format: uuid`, operations
+/// without an `x-roles` statement, `limit` parameters that allow 0.
+#[cfg(test)]
+fn spec_problems(doc: &serde_json::Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    let empty = serde_json::Map::new();
+    for (path, item) in doc["paths"].as_object().unwrap_or(&empty) {
+        for (method, op) in item.as_object().unwrap_or(&empty) {
+            if !op.is_object() || method == "parameters" {
+                continue;
+            }
+            let at = format!("{} {path}", method.to_uppercase());
+            match op["operationId"].as_str() {
+                Some(id) => {
+                    if let Some(other) = seen.insert(id.to_owned(), at.clone()) {
+                        problems.push(format!("{at}: operationId {id} also used by {other}"));
+                    }
+                }
+                None => problems.push(format!("{at}: no operationId")),
+            }
+            if !op["x-roles"].is_array() {
+                problems.push(format!("{at}: no x-roles statement"));
+            }
+            for p in op["parameters"].as_array().unwrap_or(&Vec::new()) {
+                let name = p["name"].as_str().unwrap_or_default();
+                if p["in"] == "path"
+                    && (name == "id" || name.ends_with("_id"))
+                    && p["schema"]["format"] != "uuid"
+                {
+                    problems.push(format!("{at}: path parameter {name} lacks format uuid"));
+                }
+                if name == "limit" {
+                    let min = p["schema"]["minimum"].as_f64();
+                    if min.is_none_or(|m| m < 1.0) {
+                        problems.push(format!(
+                            "{at}: limit minimum is {min:?}, the server refuses 0"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn document() -> serde_json::Value {
+        serde_json::to_value(ApiDoc::openapi()).expect("serialise")
+    }
+
+    #[test]
+    fn every_operation_has_a_unique_id_uuid_path_ids_roles_and_a_limit_of_at_least_one() {
+        let problems = spec_problems(&document());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn the_spec_check_catches_twin_ids_untyped_ids_missing_roles_and_a_zero_limit() {
+        let mut doc = document();
+        let first = "/api/v1/invoices/{id}";
+        let ops = &mut doc["paths"][first];
+        ops["get"]["operationId"] = "listInvoices".into();
+        ops["get"]["parameters"][0]["schema"] = serde_json::json!({"type": "string"});
+        ops["patch"]
+            .as_object_mut()
+            .expect("patch")
+            .remove("x-roles");
+        doc["paths"]["/api/v1/invoices"]["get"]["parameters"]
+            .as_array_mut()
+            .expect("params")
+            .iter_mut()
+            .filter(|p| p["name"] == "limit")
+            .for_each(|p| p["schema"]["minimum"] = 0.into());
+        let problems = spec_problems(&doc).join("\n");
+        for expected in [
+            "operationId listInvoices also used",
+            "path parameter id lacks format uuid",
+            "PATCH /api/v1/invoices/{id}: no x-roles statement",
+            "limit minimum is Some(0.0)",
+        ] {
+            assert!(problems.contains(expected), "{expected} not in {problems}");
+        }
+    }
+
+    #[test]
+    fn the_current_user_is_documented_at_users_me() {
+        let doc = document();
+        assert_eq!(
+            doc["paths"]["/api/v1/users/me"]["get"]["operationId"],
+            "getCurrentUser"
+        );
+    }
 
     /// The committed `docs/openapi.json` is what clients read without running the gateway;
     /// it must match the annotations. `UPDATE_OPENAPI=1 cargo test -p ap-gateway` rewrites it.

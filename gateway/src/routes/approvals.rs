@@ -21,6 +21,7 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserRefOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub email: String,
 }
@@ -34,7 +35,9 @@ fn user(u: Option<pb::UserRef>) -> Option<UserRefOut> {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TaskOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
     pub vendor_name: Option<String>,
@@ -44,19 +47,25 @@ pub struct TaskOut {
     pub level: i32,
     pub levels: i32,
     /// `pending`, `approved`, `rejected` or `cancelled`.
+    #[schema(value_type = crate::openapi::ApprovalTaskStatus)]
     pub status: String,
     pub assignee: Option<UserRefOut>,
+    #[schema(format = DateTime)]
     pub due_at: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// True when the caller sees this task as the delegate of its assignee.
     pub delegated: bool,
     pub decided_by: Option<UserRefOut>,
+    #[schema(format = DateTime)]
     pub decided_at: Option<String>,
     /// `web` or `email`.
     pub channel: Option<String>,
     pub notes: Option<String>,
+    #[schema(format = DateTime)]
     pub escalated_at: Option<String>,
     pub cancel_reason: Option<String>,
+    #[schema(format = Date)]
     pub invoice_due_date: Option<String>,
 }
 
@@ -97,11 +106,13 @@ pub struct TasksQuery {
     /// `pending` (default: the caller's and delegated open tasks), `decided` (the caller's
     /// history) or `all_open` (ADMIN: every open task).
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 /// The caller's approval tasks.
-#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals", params(TasksQuery),
+#[utoipa::path(get, path = "/api/v1/approvals", operation_id = "listApprovalTasks",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))), tag = "approvals", params(TasksQuery),
     responses((status = 200, body = TasksOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -123,7 +134,9 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals",
+#[utoipa::path(get, path = "/api/v1/approvals/{id}", operation_id = "getApprovalTask",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 200, body = TaskOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -154,7 +167,9 @@ pub struct RejectIn {
 }
 
 /// Approves the caller's (or a delegated) task.
-#[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals", request_body = ApproveIn,
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", operation_id = "approveTask",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals", request_body = ApproveIn,
     responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn approve(
@@ -180,7 +195,9 @@ pub async fn approve(
 }
 
 /// Rejects the caller's (or a delegated) task; a reason is required.
-#[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", tag = "approvals", request_body = RejectIn,
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reject", operation_id = "rejectTask",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals", request_body = RejectIn,
     responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reject(
@@ -208,6 +225,7 @@ pub async fn reject(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignIn {
+    #[schema(format = Uuid)]
     pub assignee_id: String,
     /// Required (a blank one is refused with 400): why the task moves; audited.
     pub reason: Option<String>,
@@ -216,7 +234,9 @@ pub struct ReassignIn {
 /// ADMIN: gives an open task to another active APPROVER or ADMIN, with a reason. Never to the
 /// uploader or anyone who corrected the invoice (the ADMIN included), nor to someone who already
 /// approved a level of it: 400 with the reason, nothing changes.
-#[utoipa::path(post, path = "/api/v1/approvals/{id}/reassign", tag = "approvals", request_body = ReassignIn,
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/reassign", operation_id = "reassignTask",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals", request_body = ReassignIn,
     responses((status = 200, body = TaskOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn reassign(
@@ -296,7 +316,8 @@ fn problem_page(problem: &str) -> Response {
 
 /// The confirmation page of an email link: shows what would be decided and changes nothing,
 /// so a mail scanner or prefetcher opening it has no effect.
-#[utoipa::path(get, path = "/api/v1/approvals/email/{token}", tag = "approvals",
+#[utoipa::path(get, path = "/api/v1/approvals/email/{token}", operation_id = "getEmailDecisionPage",
+    extensions(("x-roles" = json!([]))), tag = "approvals",
     responses((status = 200, description = "HTML confirmation page, or a page saying why the link cannot be used")))]
 pub async fn email_page(
     State(state): State<AppState>,
@@ -351,7 +372,8 @@ struct EmailForm {
 
 /// The POST from the confirmation page: decides once, as the task's assignee, recording the
 /// channel, client address and user agent.
-#[utoipa::path(post, path = "/api/v1/approvals/email/{token}", tag = "approvals",
+#[utoipa::path(post, path = "/api/v1/approvals/email/{token}", operation_id = "decideByEmail",
+    extensions(("x-roles" = json!([]))), tag = "approvals",
     responses((status = 200, description = "HTML page: decided, or why not")))]
 pub async fn email_decide(
     State(state): State<AppState>,
@@ -404,7 +426,9 @@ pub async fn email_decide(
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LevelIo {
     /// A role (`APPROVER`, `AP_ANALYST`, `ADMIN`), or absent when `user_id` names a person.
+    #[schema(value_type = Option<crate::openapi::RoleName>)]
     pub role: Option<String>,
+    #[schema(format = Uuid)]
     pub user_id: Option<String>,
     /// Distinct approvers this level needs (1–5).
     pub approvers_required: Option<i32>,
@@ -427,6 +451,7 @@ pub struct MatrixRuleIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MatrixRuleOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
     pub amount_over: Option<String>,
@@ -434,7 +459,9 @@ pub struct MatrixRuleOut {
     pub department: Option<String>,
     pub vendor_category: Option<String>,
     pub levels: Vec<LevelIo>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -490,7 +517,8 @@ pub struct MatrixOut {
     pub items: Vec<MatrixRuleOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/approval-matrix", tag = "approvals",
+#[utoipa::path(get, path = "/api/v1/approval-matrix", operation_id = "listApprovalRules",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "approvals",
     responses((status = 200, body = MatrixOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_matrix(
     State(state): State<AppState>,
@@ -508,7 +536,8 @@ pub async fn list_matrix(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/approval-matrix", tag = "approvals", request_body = MatrixRuleIn,
+#[utoipa::path(post, path = "/api/v1/approval-matrix", operation_id = "createApprovalRule",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "approvals", request_body = MatrixRuleIn,
     responses((status = 201, body = MatrixRuleOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_rule(
     State(state): State<AppState>,
@@ -525,7 +554,9 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, Json(MatrixRuleOut::from(r))))
 }
 
-#[utoipa::path(get, path = "/api/v1/approval-matrix/{id}", tag = "approvals",
+#[utoipa::path(get, path = "/api/v1/approval-matrix/{id}", operation_id = "getApprovalRule",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 200, body = MatrixRuleOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_rule(
     State(state): State<AppState>,
@@ -543,7 +574,9 @@ pub async fn get_rule(
     Ok(Json(r.into()))
 }
 
-#[utoipa::path(put, path = "/api/v1/approval-matrix/{id}", tag = "approvals", request_body = MatrixRuleIn,
+#[utoipa::path(put, path = "/api/v1/approval-matrix/{id}", operation_id = "updateApprovalRule",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals", request_body = MatrixRuleIn,
     responses((status = 200, body = MatrixRuleOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_rule(
     State(state): State<AppState>,
@@ -562,7 +595,9 @@ pub async fn update_rule(
     Ok(Json(r.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/approval-matrix/{id}", tag = "approvals",
+#[utoipa::path(delete, path = "/api/v1/approval-matrix/{id}", operation_id = "deleteApprovalRule",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete_rule(
     State(state): State<AppState>,
@@ -584,19 +619,25 @@ pub async fn delete_rule(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DelegationIn {
+    #[schema(format = Uuid)]
     pub delegate_id: String,
     /// RFC 3339 instant or `YYYY-MM-DD`; now when absent.
+    #[schema(format = DateTime)]
     pub starts_at: Option<String>,
     /// RFC 3339 instant or `YYYY-MM-DD` (through the end of that day).
+    #[schema(format = DateTime)]
     pub ends_at: String,
     pub reason: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DelegationOut {
+    #[schema(format = Uuid)]
     pub user_id: String,
     pub delegate: Option<UserRefOut>,
+    #[schema(format = DateTime)]
     pub starts_at: String,
+    #[schema(format = DateTime)]
     pub ends_at: String,
     pub active: bool,
     pub reason: Option<String>,
@@ -615,7 +656,9 @@ impl From<pb::Delegation> for DelegationOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/delegation", tag = "approvals",
+#[utoipa::path(get, path = "/api/v1/users/{id}/delegation", operation_id = "getDelegation",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 200, body = DelegationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_delegation(
     State(state): State<AppState>,
@@ -634,7 +677,9 @@ pub async fn get_delegation(
 }
 
 /// Self (APPROVER) or ADMIN: the user's tasks may be decided by the delegate in the range.
-#[utoipa::path(put, path = "/api/v1/users/{id}/delegation", tag = "approvals", request_body = DelegationIn,
+#[utoipa::path(put, path = "/api/v1/users/{id}/delegation", operation_id = "setDelegation",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals", request_body = DelegationIn,
     responses((status = 200, body = DelegationOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn set_delegation(
     State(state): State<AppState>,
@@ -659,7 +704,9 @@ pub async fn set_delegation(
     Ok(Json(d.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}/delegation", tag = "approvals",
+#[utoipa::path(delete, path = "/api/v1/users/{id}/delegation", operation_id = "endDelegation",
+    extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 200, body = DelegationOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn end_delegation(
     State(state): State<AppState>,
@@ -679,13 +726,18 @@ pub async fn end_delegation(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub kind: String,
     pub title: String,
     pub body: String,
+    #[schema(format = Uuid)]
     pub invoice_id: Option<String>,
+    #[schema(format = Uuid)]
     pub task_id: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub read_at: Option<String>,
 }
 
@@ -713,11 +765,13 @@ pub struct NotificationsOut {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct NotificationsQuery {
     pub unread: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 /// The caller's own notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "approvals", params(NotificationsQuery),
+#[utoipa::path(get, path = "/api/v1/notifications", operation_id = "listNotifications",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "approvals", params(NotificationsQuery),
     responses((status = 200, body = NotificationsOut), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn notifications(
     State(state): State<AppState>,
@@ -739,7 +793,9 @@ pub async fn notifications(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "approvals",
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", operation_id = "markNotificationRead",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "approvals",
     responses((status = 200, body = NotificationOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn read_notification(
     State(state): State<AppState>,
@@ -760,6 +816,7 @@ pub async fn read_notification(
 /// messages; an ADMIN sees everyone else's metadata only.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HeldMailOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub to: String,
     pub subject: String,
@@ -770,7 +827,9 @@ pub struct HeldMailOut {
     /// Only on the caller's own messages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_text: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub sent_at: Option<String>,
 }
 
@@ -781,13 +840,15 @@ pub struct HeldMailListOut {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct LimitQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
 /// Mail that was not sent because `MAIL_ENABLED` is off, newest first: the caller's own
 /// messages in full; an ADMIN also sees the recipient, subject, status and times of everyone
 /// else's — never a body, link or token.
-#[utoipa::path(get, path = "/api/v1/admin/mail-outbox", tag = "approvals", params(LimitQuery),
+#[utoipa::path(get, path = "/api/v1/admin/mail-outbox", operation_id = "listMailOutbox",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "approvals", params(LimitQuery),
     responses((status = 200, body = HeldMailListOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn mail_outbox(
     State(state): State<AppState>,

@@ -44,7 +44,8 @@ pub struct AskOut {
 /// Answers a question about the AP data (AP_ANALYST, ADMIN, AUDITOR). 400 for an empty
 /// question, one asking to change data, SQL that could not be answered safely, a query that
 /// took too long or failed; 503 when Ask AI is not configured; 429 over 20 per minute.
-#[utoipa::path(post, path = "/api/v1/ask-ai", tag = "ask ai", request_body = AskIn,
+#[utoipa::path(post, path = "/api/v1/ask-ai", operation_id = "askAi",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN", "AUDITOR"]))), tag = "ask ai", request_body = AskIn,
     responses((status = 200, body = AskOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]

@@ -112,7 +112,8 @@ async fn login_with(
 }
 
 /// OAuth2 password grant.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+#[utoipa::path(post, path = "/api/v1/auth/token", operation_id = "issueToken",
+    extensions(("x-roles" = json!([]))), tag = "auth",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = TokenOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn token(
@@ -126,7 +127,8 @@ pub async fn token(
 }
 
 /// Login with a form (`username`/`password`) or JSON (`email`/`password`).
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginJson,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "login",
+    extensions(("x-roles" = json!([]))), tag = "auth", request_body = LoginJson,
     responses((status = 200, body = TokenOut), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
@@ -139,7 +141,8 @@ pub async fn login(
 }
 
 /// Rotates a refresh token; reusing an old one revokes the whole session.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshIn,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refreshSession",
+    extensions(("x-roles" = json!([]))), tag = "auth", request_body = RefreshIn,
     responses((status = 200, body = TokenOut), (status = 401, body = ErrorBody)))]
 pub async fn refresh(
     State(state): State<AppState>,
@@ -156,7 +159,8 @@ pub async fn refresh(
 }
 
 /// Revokes the caller's session; a refresh token in the body is revoked too.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutIn>),
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "logout",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "auth", request_body(content = Option<LogoutIn>),
     responses((status = 204), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -177,7 +181,8 @@ pub async fn logout(
 }
 
 /// The caller's own account (also at `/api/v1/users/me`).
-#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/api/v1/auth/me", operation_id = "getMe",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "auth",
     responses((status = 200, body = UserOut), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn me(State(state): State<AppState>, authed: Authed) -> Result<Json<UserOut>, ApiError> {
     let mut auth = state.auth.clone();

@@ -23,10 +23,14 @@ pub const COMMENT: &[Role] = &[Role::ApClerk, Role::ApAnalyst, Role::Admin];
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ExceptionOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub code: String,
+    #[schema(value_type = crate::openapi::ExceptionSeverity)]
     pub severity: String,
+    #[schema(value_type = crate::openapi::ExceptionStatus)]
     pub status: String,
     pub message: String,
     #[schema(value_type = Object)]
@@ -36,12 +40,17 @@ pub struct ExceptionOut {
     pub assigned_to: Option<String>,
     pub assigned_role: Option<String>,
     /// The SLA: when it should be worked by, from its severity.
+    #[schema(format = DateTime)]
     pub due_at: Option<String>,
     pub resolution_note: Option<String>,
     pub resolved_by: Option<String>,
+    #[schema(format = DateTime)]
     pub resolved_at: Option<String>,
+    #[schema(format = DateTime)]
     pub escalated_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -72,20 +81,25 @@ impl From<pb::ExceptionRef> for ExceptionOut {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     /// open | in_progress | resolved | waived | escalated
+    #[param(value_type = Option<crate::openapi::ExceptionStatus>)]
     pub status: Option<String>,
     pub code: Option<String>,
     /// low | medium | high | critical
+    #[param(value_type = Option<crate::openapi::ExceptionSeverity>)]
     pub severity: Option<String>,
     /// A user id, `me`, or `none` for unassigned exceptions.
     pub assigned_to: Option<String>,
+    #[param(format = Uuid)]
     pub invoice_id: Option<String>,
 }
 
 /// Newest first; filters combine.
-#[utoipa::path(get, path = "/api/v1/exceptions", tag = "exceptions", params(ExceptionQuery),
+#[utoipa::path(get, path = "/api/v1/exceptions", operation_id = "listExceptions",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "exceptions", params(ExceptionQuery),
     responses((status = 200, body = Page<ExceptionOut>), (status = 400, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -121,7 +135,9 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/exceptions/{id}", tag = "exceptions",
+#[utoipa::path(get, path = "/api/v1/exceptions/{id}", operation_id = "getException",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "exceptions",
     responses((status = 200, body = ExceptionOut), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -145,6 +161,7 @@ pub async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionPatch {
+    #[schema(value_type = Option<crate::openapi::ExceptionStatus>)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -162,7 +179,9 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 
 /// Work an exception: open → in_progress → resolved | waived (reason required) | escalated.
 /// Resolving or waiving the last blocking exception re-runs matching on the invoice.
-#[utoipa::path(patch, path = "/api/v1/exceptions/{id}", tag = "exceptions", request_body = ExceptionPatch,
+#[utoipa::path(patch, path = "/api/v1/exceptions/{id}", operation_id = "updateException",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "exceptions", request_body = ExceptionPatch,
     responses((status = 200, body = ExceptionOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -190,11 +209,15 @@ pub async fn update(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CommentOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub exception_id: String,
+    #[schema(format = Uuid)]
     pub author_id: Option<String>,
     pub author_email: Option<String>,
     pub body: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -216,7 +239,9 @@ pub struct CommentList {
     pub items: Vec<CommentOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/exceptions/{id}/comments", tag = "exceptions",
+#[utoipa::path(get, path = "/api/v1/exceptions/{id}/comments", operation_id = "listExceptionComments",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "exceptions",
     responses((status = 200, body = CommentList), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn comments(
@@ -243,7 +268,9 @@ pub struct CommentIn {
     pub body: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/exceptions/{id}/comments", tag = "exceptions", request_body = CommentIn,
+#[utoipa::path(post, path = "/api/v1/exceptions/{id}/comments", operation_id = "addExceptionComment",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "exceptions", request_body = CommentIn,
     responses((status = 201, body = CommentOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

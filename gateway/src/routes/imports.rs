@@ -152,7 +152,8 @@ async fn import(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/import/vendors", tag = "master data",
+#[utoipa::path(post, path = "/api/v1/import/vendors", operation_id = "importVendors",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
     request_body(content_type = "text/csv", description = "columns: name, currency, legal_name, tax_id, email, address, country, payment_terms, payment_terms_days, category, aliases (;-separated)"),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn vendors(
@@ -163,7 +164,8 @@ pub async fn vendors(
     import(state, authed, "vendors", req).await
 }
 
-#[utoipa::path(post, path = "/api/v1/import/purchase-orders", tag = "master data",
+#[utoipa::path(post, path = "/api/v1/import/purchase-orders", operation_id = "importPurchaseOrders",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
     request_body(content_type = "text/csv", description = "one row per line: po_number, vendor (id, tax id or name), currency, status, order_date, line_number, description, quantity, unit_price, unit, gl_account, cost_centre"),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn purchase_orders(
@@ -174,7 +176,8 @@ pub async fn purchase_orders(
     import(state, authed, "purchase_orders", req).await
 }
 
-#[utoipa::path(post, path = "/api/v1/import/goods-receipts", tag = "master data",
+#[utoipa::path(post, path = "/api/v1/import/goods-receipts", operation_id = "importGoodsReceipts",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
     request_body(content_type = "text/csv", description = "one row per line: receipt_number, po_number, received_at, po_line_number, quantity"),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn goods_receipts(

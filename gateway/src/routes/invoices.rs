@@ -36,6 +36,7 @@ pub struct FieldMetaOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VendorRefOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
 }
@@ -54,6 +55,7 @@ pub struct InvoiceLineOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DocumentOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub filename: String,
     pub content_type: String,
@@ -64,10 +66,14 @@ pub struct DocumentOut {
 /// The invoice detail of API.md; list items carry the same scalar fields.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct InvoiceOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(value_type = crate::openapi::InvoiceStatus)]
     pub status: String,
     pub invoice_number: Option<String>,
+    #[schema(format = Date)]
     pub invoice_date: Option<String>,
+    #[schema(format = Date)]
     pub due_date: Option<String>,
     pub currency: Option<String>,
     pub subtotal: Option<String>,
@@ -92,8 +98,11 @@ pub struct InvoiceOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub approval_tasks: Option<Vec<serde_json::Value>>,
+    #[schema(value_type = Option<crate::openapi::InvoicePaymentStatus>)]
     pub payment_status: Option<String>,
+    #[schema(format = Date)]
     pub payment_date: Option<String>,
+    #[schema(value_type = Option<crate::openapi::PaymentMethod>)]
     pub payment_method: Option<String>,
     pub payment_reference: Option<String>,
     pub source: String,
@@ -104,7 +113,9 @@ pub struct InvoiceOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_messages: Option<i32>,
     pub version: i32,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -192,7 +203,8 @@ impl InvoiceOut {
 
 /// Multipart with a `file` field. The bytes stream on to the invoice service as they arrive;
 /// past the size limit the upload is abandoned (nothing is stored) and the answer is 413.
-#[utoipa::path(post, path = "/api/v1/invoices/upload", tag = "invoices",
+#[utoipa::path(post, path = "/api/v1/invoices/upload", operation_id = "uploadInvoice",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "ADMIN"]))), tag = "invoices",
     request_body(content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
     responses((status = 201, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)),
@@ -300,23 +312,31 @@ pub(crate) async fn stream_upload(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct InvoiceQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    #[param(value_type = Option<crate::openapi::InvoiceStatus>)]
     pub status: Option<String>,
+    #[param(value_type = Option<crate::openapi::InvoicePaymentStatus>)]
     pub payment_status: Option<String>,
+    #[param(format = Uuid)]
     pub vendor_id: Option<String>,
     pub po_number: Option<String>,
+    #[param(format = Date)]
     pub due_before: Option<String>,
     /// Searches invoice number and vendor name.
     pub q: Option<String>,
+    #[param(format = Date)]
     pub invoice_date_from: Option<String>,
+    #[param(format = Date)]
     pub invoice_date_to: Option<String>,
     pub created_from: Option<String>,
     pub created_to: Option<String>,
 }
 
 /// Keyset-paginated, newest first; stable while invoices keep arriving.
-#[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices", params(InvoiceQuery),
+#[utoipa::path(get, path = "/api/v1/invoices", operation_id = "listInvoices",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "invoices", params(InvoiceQuery),
     responses((status = 200, body = Page<InvoiceOut>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -352,7 +372,9 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
+#[utoipa::path(get, path = "/api/v1/invoices/{id}", operation_id = "getInvoice",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
     responses((status = 200, body = InvoiceOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -374,7 +396,9 @@ pub async fn get(
 }
 
 /// The original file, streamed with its content type.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/document", tag = "invoices",
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/document", operation_id = "getInvoiceDocument",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
     responses((status = 200, description = "the original bytes"), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn document(
     State(state): State<AppState>,
@@ -423,12 +447,15 @@ pub async fn document(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditEntryOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = DateTime)]
     pub occurred_at: String,
     pub service: String,
     pub actor: String,
     pub action: String,
     pub entity_type: String,
+    #[schema(format = Uuid)]
     pub entity_id: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
@@ -471,7 +498,9 @@ macro_rules! audit_entry_out {
 pub(crate) use audit_entry_out;
 
 /// The invoice's audit timeline, oldest first.
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/audit", tag = "invoices",
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/audit", operation_id = "listInvoiceAudit",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
     responses((status = 200, body = AuditOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn audit(
     State(state): State<AppState>,
@@ -505,7 +534,9 @@ pub async fn audit(
 #[serde(deny_unknown_fields)]
 pub struct InvoicePatch {
     pub invoice_number: Option<String>,
+    #[schema(format = Date)]
     pub invoice_date: Option<String>,
+    #[schema(format = Date)]
     pub due_date: Option<String>,
     pub currency: Option<String>,
     pub subtotal: Option<super::input::DecimalText>,
@@ -514,12 +545,15 @@ pub struct InvoicePatch {
     pub amount_due: Option<super::input::DecimalText>,
     pub po_number: Option<String>,
     pub payment_terms: Option<String>,
+    #[schema(format = Uuid)]
     pub vendor_id: Option<String>,
     /// When given, the correction applies only to this version (409 otherwise).
     pub version: Option<i32>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/invoices/{id}", tag = "invoices", request_body = InvoicePatch,
+#[utoipa::path(patch, path = "/api/v1/invoices/{id}", operation_id = "correctInvoice",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices", request_body = InvoicePatch,
     responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn patch(
@@ -559,7 +593,9 @@ pub struct CancelIn {
     pub reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", tag = "invoices", request_body = CancelIn,
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/cancel", operation_id = "cancelInvoice",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices", request_body = CancelIn,
     responses((status = 200, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
     security(("bearer" = [])))]
@@ -584,7 +620,9 @@ pub async fn cancel(
 }
 
 /// Queue extraction again; refused (400) once the invoice is approved, paid, rejected or cancelled.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/extract", tag = "invoices",
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/extract", operation_id = "extractInvoice",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
     responses((status = 202, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn extract(
@@ -607,7 +645,9 @@ pub const MESSAGE: &[Role] = &[Role::ApAnalyst, Role::Admin];
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MessageOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     /// `inbound` (from the vendor) or `outbound` (from staff).
     pub direction: String,
@@ -615,6 +655,7 @@ pub struct MessageOut {
     pub internal: bool,
     pub body: String,
     pub author: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_at: Option<String>,
@@ -651,7 +692,9 @@ pub struct MessageIn {
 
 /// The invoice's conversation with its vendor, oldest first, internal notes included. Opening
 /// it marks the vendor's messages read (the list's `unread_messages`).
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/messages", tag = "invoices",
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/messages", operation_id = "listInvoiceMessages",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
     responses((status = 200, body = MessagesOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn messages(
     State(state): State<AppState>,
@@ -673,7 +716,9 @@ pub async fn messages(
 
 /// A message to the vendor (mailed to the vendor's address when mail is enabled) or, with
 /// `internal: true`, a note for staff only.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/messages", tag = "invoices", request_body = MessageIn,
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/messages", operation_id = "postInvoiceMessage",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices", request_body = MessageIn,
     responses((status = 201, body = MessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn post_message(

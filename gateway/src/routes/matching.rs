@@ -39,6 +39,7 @@ pub struct MatchOut {
     /// `2way` | `3way` | `non_po`
     pub r#type: String,
     /// `matched` | `variance` | `unmatched` | `skipped`
+    #[schema(value_type = crate::openapi::MatchStatus)]
     pub status: String,
     pub rule_version: i32,
     pub po_number: Option<String>,
@@ -54,6 +55,7 @@ pub struct MatchOut {
     pub outcome: String,
     pub touchless: bool,
     pub runs: i32,
+    #[schema(format = DateTime)]
     pub matched_at: String,
     pub lines: Vec<MatchLineOut>,
 }
@@ -95,7 +97,9 @@ impl From<pb::MatchResult> for MatchOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/invoices/{id}/match", tag = "matching",
+#[utoipa::path(get, path = "/api/v1/invoices/{id}/match", operation_id = "getInvoiceMatch",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "matching",
     responses((status = 200, body = MatchOut), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_match(
@@ -115,7 +119,9 @@ pub async fn get_match(
 }
 
 /// Re-runs matching now; refused (400) once approved, scheduled, paid, rejected or cancelled.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/match", tag = "matching",
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/match", operation_id = "rematchInvoice",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "matching",
     responses((status = 202, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
     security(("bearer" = [])))]
@@ -151,7 +157,8 @@ pub struct MatchingStatsOut {
     pub outcomes: Vec<OutcomeOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/matching/stats", tag = "matching",
+#[utoipa::path(get, path = "/api/v1/matching/stats", operation_id = "getMatchingStats",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "matching",
     responses((status = 200, body = MatchingStatsOut)), security(("bearer" = [])))]
 pub async fn stats(
     State(state): State<AppState>,
@@ -194,6 +201,7 @@ pub async fn stats(
 
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VendorToleranceOut {
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub price_pct: String,
     pub price_abs: String,
@@ -204,6 +212,7 @@ pub struct VendorToleranceOut {
 pub struct RuleSetOut {
     pub version: i32,
     /// `draft` | `published`
+    #[schema(value_type = crate::openapi::RuleSetStatus)]
     pub status: String,
     /// Fraction of the PO unit price ("0.02" = 2 %).
     pub price_pct: String,
@@ -213,8 +222,10 @@ pub struct RuleSetOut {
     pub qty_pct: String,
     pub note: Option<String>,
     pub created_by: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub published_by: Option<String>,
+    #[schema(format = DateTime)]
     pub published_at: Option<String>,
     pub overrides: Vec<VendorToleranceOut>,
 }
@@ -251,7 +262,8 @@ pub struct RuleSetList {
     pub items: Vec<RuleSetOut>,
 }
 
-#[utoipa::path(get, path = "/api/v1/matching/rule-sets", tag = "matching",
+#[utoipa::path(get, path = "/api/v1/matching/rule-sets", operation_id = "listRuleSets",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "matching",
     responses((status = 200, body = RuleSetList)), security(("bearer" = [])))]
 pub async fn list_rule_sets(
     State(state): State<AppState>,
@@ -277,7 +289,8 @@ fn version(raw: &str) -> Result<i32, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "Rule set not found."))
 }
 
-#[utoipa::path(get, path = "/api/v1/matching/rule-sets/{version}", tag = "matching",
+#[utoipa::path(get, path = "/api/v1/matching/rule-sets/{version}", operation_id = "getRuleSet",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "matching",
     responses((status = 200, body = RuleSetOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_rule_set(
     State(state): State<AppState>,
@@ -297,7 +310,8 @@ pub async fn get_rule_set(
 }
 
 /// A new draft copied from the latest published version (409 while another draft exists).
-#[utoipa::path(post, path = "/api/v1/matching/rule-sets", tag = "matching",
+#[utoipa::path(post, path = "/api/v1/matching/rule-sets", operation_id = "createRuleSetDraft",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "matching",
     responses((status = 201, body = RuleSetOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_draft(
@@ -317,6 +331,7 @@ pub async fn create_draft(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VendorToleranceIn {
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub price_pct: DecimalText,
     pub price_abs: DecimalText,
@@ -337,7 +352,8 @@ pub struct RuleSetIn {
 }
 
 /// Replaces a draft's values and overrides; published versions never change (400).
-#[utoipa::path(put, path = "/api/v1/matching/rule-sets/{version}", tag = "matching", request_body = RuleSetIn,
+#[utoipa::path(put, path = "/api/v1/matching/rule-sets/{version}", operation_id = "updateRuleSetDraft",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "matching", request_body = RuleSetIn,
     responses((status = 200, body = RuleSetOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update_draft(
@@ -375,7 +391,8 @@ pub async fn update_draft(
 }
 
 /// Every later match uses the published version; it is recorded on each result.
-#[utoipa::path(post, path = "/api/v1/matching/rule-sets/{version}/publish", tag = "matching",
+#[utoipa::path(post, path = "/api/v1/matching/rule-sets/{version}/publish", operation_id = "publishRuleSet",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "matching",
     responses((status = 200, body = RuleSetOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn publish(
@@ -395,7 +412,8 @@ pub async fn publish(
     Ok(Json(r.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/matching/rule-sets/{version}", tag = "matching",
+#[utoipa::path(delete, path = "/api/v1/matching/rule-sets/{version}", operation_id = "discardRuleSetDraft",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "matching",
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn discard_draft(

@@ -35,9 +35,11 @@ pub struct PoLineIn {
 #[serde(deny_unknown_fields)]
 pub struct PurchaseOrderIn {
     pub po_number: String,
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub currency: String,
     #[serde(default)]
+    #[schema(value_type = crate::openapi::PurchaseOrderStatus)]
     pub status: String,
     #[serde(default)]
     pub order_date: String,
@@ -49,6 +51,7 @@ pub struct PurchaseOrderIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PoLineOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub line_number: i32,
     pub description: String,
@@ -63,16 +66,22 @@ pub struct PoLineOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PurchaseOrderOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub po_number: String,
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub currency: String,
+    #[schema(value_type = crate::openapi::PurchaseOrderStatus)]
     pub status: String,
+    #[schema(format = Date)]
     pub order_date: Option<String>,
     pub match_type: String,
     pub total_amount: String,
     pub lines: Vec<PoLineOut>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -111,13 +120,17 @@ impl From<pb::PurchaseOrder> for PurchaseOrderOut {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    #[param(format = Uuid)]
     pub vendor_id: Option<String>,
+    #[param(value_type = Option<crate::openapi::PurchaseOrderStatus>)]
     pub status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/purchase-orders", tag = "master data", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/purchase-orders", operation_id = "listPurchaseOrders",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "master data", params(ListQuery),
     responses((status = 200, body = Page<PurchaseOrderOut>)), security(("bearer" = [])))]
 pub async fn list_pos(
     State(state): State<AppState>,
@@ -145,7 +158,8 @@ pub async fn list_pos(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/purchase-orders", tag = "master data", request_body = PurchaseOrderIn,
+#[utoipa::path(post, path = "/api/v1/purchase-orders", operation_id = "createPurchaseOrder",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = PurchaseOrderIn,
     responses((status = 201, body = PurchaseOrderOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_po(
@@ -185,7 +199,9 @@ pub async fn create_po(
     Ok((StatusCode::CREATED, Json(PurchaseOrderOut::from(po))))
 }
 
-#[utoipa::path(get, path = "/api/v1/purchase-orders/{id}", tag = "master data",
+#[utoipa::path(get, path = "/api/v1/purchase-orders/{id}", operation_id = "getPurchaseOrder",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data",
     responses((status = 200, body = PurchaseOrderOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_po(
     State(state): State<AppState>,
@@ -214,6 +230,7 @@ pub struct ReceiptLineIn {
 #[serde(deny_unknown_fields)]
 pub struct GoodsReceiptIn {
     pub receipt_number: String,
+    #[schema(format = Uuid)]
     pub po_id: String,
     pub received_at: String,
     pub lines: Vec<ReceiptLineIn>,
@@ -221,7 +238,9 @@ pub struct GoodsReceiptIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReceiptLineOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub po_line_id: String,
     pub po_line_number: i32,
     pub quantity: String,
@@ -229,12 +248,15 @@ pub struct ReceiptLineOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GoodsReceiptOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub receipt_number: String,
+    #[schema(format = Uuid)]
     pub po_id: String,
     pub po_number: String,
     pub received_at: String,
     pub lines: Vec<ReceiptLineOut>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -261,7 +283,8 @@ impl From<pb::GoodsReceipt> for GoodsReceiptOut {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/goods-receipts", tag = "master data", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/goods-receipts", operation_id = "listGoodsReceipts",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "master data", params(ListQuery),
     responses((status = 200, body = Page<GoodsReceiptOut>)), security(("bearer" = [])))]
 pub async fn list_receipts(
     State(state): State<AppState>,
@@ -289,7 +312,8 @@ pub async fn list_receipts(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/goods-receipts", tag = "master data", request_body = GoodsReceiptIn,
+#[utoipa::path(post, path = "/api/v1/goods-receipts", operation_id = "createGoodsReceipt",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = GoodsReceiptIn,
     responses((status = 201, body = GoodsReceiptOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_receipt(
     State(state): State<AppState>,
@@ -320,7 +344,9 @@ pub async fn create_receipt(
     Ok((StatusCode::CREATED, Json(GoodsReceiptOut::from(r))))
 }
 
-#[utoipa::path(get, path = "/api/v1/goods-receipts/{id}", tag = "master data",
+#[utoipa::path(get, path = "/api/v1/goods-receipts/{id}", operation_id = "getGoodsReceipt",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data",
     responses((status = 200, body = GoodsReceiptOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_receipt(
     State(state): State<AppState>,

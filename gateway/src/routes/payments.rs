@@ -55,21 +55,28 @@ fn request<T>(authed: &Authed, headers: &HeaderMap, msg: T) -> Result<tonic::Req
 #[serde(deny_unknown_fields)]
 pub struct PaymentIn {
     /// `ACH`, `WIRE` or `CHECK`.
+    #[schema(value_type = crate::openapi::PaymentMethod)]
     pub payment_method: String,
     pub payment_reference: Option<String>,
     /// `YYYY-MM-DD`; today when absent.
+    #[schema(format = Date)]
     pub payment_date: Option<String>,
 }
 
 /// The answer to recording a payment.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PaymentRecordedOut {
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     /// `completed`.
+    #[schema(value_type = crate::openapi::PaymentStatus)]
     pub payment_status: String,
+    #[schema(format = Date)]
     pub payment_date: String,
+    #[schema(value_type = crate::openapi::PaymentMethod)]
     pub payment_method: String,
     pub payment_reference: Option<String>,
+    #[schema(format = Uuid)]
     pub payment_id: String,
     pub amount: String,
     pub currency: String,
@@ -77,22 +84,31 @@ pub struct PaymentRecordedOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PaymentOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
+    #[schema(format = Uuid)]
     pub vendor_id: Option<String>,
     pub vendor_name: Option<String>,
     /// `pending`, `completed` or `failed`.
+    #[schema(value_type = crate::openapi::PaymentStatus)]
     pub status: String,
+    #[schema(value_type = crate::openapi::PaymentMethod)]
     pub payment_method: String,
+    #[schema(format = Date)]
     pub payment_date: String,
     pub payment_reference: Option<String>,
     pub amount: String,
     pub discount_amount: String,
     pub currency: String,
+    #[schema(format = Uuid)]
     pub run_id: Option<String>,
     pub created_by: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub completed_at: Option<String>,
     pub failure_reason: Option<String>,
 }
@@ -123,8 +139,9 @@ impl From<pb::Payment> for PaymentOut {
 
 /// Pays one approved invoice (ADMIN). 400 names the current status when the invoice is not
 /// approved or has blocking exceptions; 409 when it is already paid.
-#[utoipa::path(post, path = "/api/v1/invoices/{id}/payment", tag = "payments", request_body = PaymentIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response")),
+#[utoipa::path(post, path = "/api/v1/invoices/{id}/payment", operation_id = "recordPayment",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "payments", request_body = PaymentIn,
+    params(("id" = uuid::Uuid, Path, description = "Invoice identifier (UUID)."), ("Idempotency-Key" = Option<String>, Header, description = "replays the first response")),
     responses((status = 200, body = PaymentRecordedOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -166,15 +183,20 @@ pub async fn record(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PaymentQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    #[param(value_type = Option<crate::openapi::PaymentStatus>)]
     pub status: Option<String>,
+    #[param(format = Uuid)]
     pub invoice_id: Option<String>,
+    #[param(format = Uuid)]
     pub run_id: Option<String>,
 }
 
 /// Payments, newest first (ADMIN, AUDITOR).
-#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(PaymentQuery),
+#[utoipa::path(get, path = "/api/v1/payments", operation_id = "listPayments",
+    extensions(("x-roles" = json!(["ADMIN", "AUDITOR"]))), tag = "payments", params(PaymentQuery),
     responses((status = 200, body = Page<PaymentOut>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_payments(
     State(state): State<AppState>,
@@ -208,7 +230,9 @@ pub async fn list_payments(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/payments/{id}", tag = "payments",
+#[utoipa::path(get, path = "/api/v1/payments/{id}", operation_id = "getPayment",
+    extensions(("x-roles" = json!(["ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments",
     responses((status = 200, body = PaymentOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_payment(
     State(state): State<AppState>,
@@ -231,10 +255,12 @@ pub async fn get_payment(
 #[serde(deny_unknown_fields)]
 pub struct RunIn {
     /// Pays approved invoices due on or before this date (`YYYY-MM-DD`).
+    #[schema(format = Date)]
     pub pay_by_date: String,
     /// ISO 4217, e.g. `USD`.
     pub currency: String,
     /// `ACH`, `WIRE` or `CHECK`.
+    #[schema(value_type = crate::openapi::PaymentMethod)]
     pub method: String,
 }
 
@@ -251,6 +277,7 @@ pub struct RunTotalsOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RunVendorOut {
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub vendor_name: String,
     pub invoice_count: i32,
@@ -262,11 +289,15 @@ pub struct RunVendorOut {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RunItemOut {
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
+    #[schema(format = Uuid)]
     pub vendor_id: String,
     pub vendor_name: String,
+    #[schema(format = Date)]
     pub invoice_date: Option<String>,
+    #[schema(format = Date)]
     pub due_date: Option<String>,
     pub payment_terms: Option<String>,
     pub gross_amount: String,
@@ -277,14 +308,17 @@ pub struct RunItemOut {
     pub reason: String,
     /// `first_payment_to_changed_account` when the vendor's changed account was never paid.
     pub flags: Vec<String>,
+    #[schema(format = Uuid)]
     pub payment_id: Option<String>,
     pub payment_status: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RunExclusionOut {
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
+    #[schema(format = Uuid)]
     pub vendor_id: Option<String>,
     pub vendor_name: Option<String>,
     pub amount: Option<String>,
@@ -295,14 +329,20 @@ pub struct RunExclusionOut {
 /// detail; list items carry the header and totals only).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RunOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub reference: String,
     /// `draft`, `approved`, `executed` or `cancelled`.
+    #[schema(value_type = crate::openapi::PaymentRunStatus)]
     pub status: String,
     pub currency: String,
+    #[schema(value_type = crate::openapi::PaymentMethod)]
     pub method: String,
+    #[schema(format = Date)]
     pub pay_by_date: String,
+    #[schema(format = Date)]
     pub payment_date: String,
+    #[schema(format = Date)]
     pub next_run_date: String,
     /// `nacha`, `pain.001` or `check-register`.
     pub file_format: String,
@@ -315,9 +355,13 @@ pub struct RunOut {
     pub exclusions: Option<Vec<RunExclusionOut>>,
     pub created_by: String,
     pub approved_by: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub approved_at: Option<String>,
+    #[schema(format = DateTime)]
     pub executed_at: Option<String>,
+    #[schema(format = DateTime)]
     pub cancelled_at: Option<String>,
     pub cancel_reason: Option<String>,
     pub file_sha256: Option<String>,
@@ -406,7 +450,8 @@ impl RunOut {
 }
 
 /// Creates a draft run and answers with its preview (ADMIN).
-#[utoipa::path(post, path = "/api/v1/payment-runs", tag = "payments", request_body = RunIn,
+#[utoipa::path(post, path = "/api/v1/payment-runs", operation_id = "createPaymentRun",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "payments", request_body = RunIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response")),
     responses((status = 201, body = RunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody)),
@@ -437,12 +482,15 @@ pub async fn create_run(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct RunQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    #[param(value_type = Option<crate::openapi::PaymentRunStatus>)]
     pub status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/payment-runs", tag = "payments", params(RunQuery),
+#[utoipa::path(get, path = "/api/v1/payment-runs", operation_id = "listPaymentRuns",
+    extensions(("x-roles" = json!(["ADMIN", "AUDITOR"]))), tag = "payments", params(RunQuery),
     responses((status = 200, body = Page<RunOut>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list_runs(
     State(state): State<AppState>,
@@ -478,7 +526,9 @@ pub async fn list_runs(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/payment-runs/{id}", tag = "payments",
+#[utoipa::path(get, path = "/api/v1/payment-runs/{id}", operation_id = "getPaymentRun",
+    extensions(("x-roles" = json!(["ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments",
     responses((status = 200, body = RunOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get_run(
     State(state): State<AppState>,
@@ -498,7 +548,9 @@ pub async fn get_run(
 }
 
 /// Approves a draft run; refused (403) for the admin who created it.
-#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/approve", tag = "payments",
+#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/approve", operation_id = "approvePaymentRun",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments",
     responses((status = 200, body = RunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -520,7 +572,9 @@ pub async fn approve_run(
 }
 
 /// Executes an approved run: writes its bank file and marks its invoices paid.
-#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/execute", tag = "payments",
+#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/execute", operation_id = "executePaymentRun",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments",
     responses((status = 200, body = RunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -548,7 +602,9 @@ pub struct CancelRunIn {
 }
 
 /// Cancels a draft or approved run and releases its invoices.
-#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/cancel", tag = "payments", request_body(content = Option<CancelRunIn>),
+#[utoipa::path(post, path = "/api/v1/payment-runs/{id}/cancel", operation_id = "cancelPaymentRun",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments", request_body(content = Option<CancelRunIn>),
     responses((status = 200, body = RunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -576,7 +632,9 @@ pub async fn cancel_run(
 }
 
 /// The run's bank file (NACHA, pain.001 XML or the CSV check register), once executed.
-#[utoipa::path(get, path = "/api/v1/payment-runs/{id}/file", tag = "payments",
+#[utoipa::path(get, path = "/api/v1/payment-runs/{id}/file", operation_id = "getPaymentRunFile",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "payments",
     responses((status = 200, description = "the file, with its content type"), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]

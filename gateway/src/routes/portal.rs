@@ -26,6 +26,7 @@ use crate::state::AppState;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteIn {
+    #[schema(format = Uuid)]
     pub vendor_id: String,
 }
 
@@ -33,13 +34,16 @@ pub struct InviteIn {
 pub struct InviteOut {
     /// The vendor's bearer credential for `/api/v1/portal/*`; shown once, stored only hashed.
     pub token: String,
+    #[schema(format = Uuid)]
     pub vendor_id: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub invite_url: String,
 }
 
 /// Invites a vendor to the portal. A new invitation replaces the vendor's previous token.
-#[utoipa::path(post, path = "/api/v1/portal/auth/invite", tag = "vendor portal", request_body = InviteIn,
+#[utoipa::path(post, path = "/api/v1/portal/auth/invite", operation_id = "invitePortalVendor",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "vendor portal", request_body = InviteIn,
     responses((status = 201, body = InviteOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn invite(
@@ -80,7 +84,9 @@ pub async fn invite(
 
 /// Revokes the vendor's invitation (idempotent). The token stops working within the
 /// verification cache bound (at most 60 s).
-#[utoipa::path(delete, path = "/api/v1/portal/auth/invite/{vendor_id}", tag = "vendor portal",
+#[utoipa::path(delete, path = "/api/v1/portal/auth/invite/{vendor_id}", operation_id = "revokePortalInvite",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("vendor_id" = uuid::Uuid, Path, description = "Vendor identifier (UUID).")), tag = "vendor portal",
     responses((status = 204), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -104,24 +110,31 @@ pub async fn revoke(
 /// An invoice as its vendor sees it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PortalInvoiceOut {
+    #[schema(format = Uuid)]
     pub id: String,
     /// received | in review | approved | scheduled for payment | paid | rejected | cancelled
     pub status: String,
     pub invoice_number: Option<String>,
+    #[schema(format = Date)]
     pub invoice_date: Option<String>,
+    #[schema(format = Date)]
     pub due_date: Option<String>,
     pub currency: Option<String>,
     pub total_amount: Option<String>,
     pub amount_due: Option<String>,
     /// The scheduled payment date once scheduled, else the due date.
+    #[schema(format = Date)]
     pub expected_payment_date: Option<String>,
     /// The actual payment date once paid.
+    #[schema(format = Date)]
     pub payment_date: Option<String>,
     pub amount_paid: Option<String>,
     pub remittance_reference: Option<String>,
     /// A dispute of this invoice is open.
     pub disputed: bool,
+    #[schema(format = DateTime)]
     pub submitted_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -149,12 +162,14 @@ impl From<pb::PortalInvoice> for PortalInvoiceOut {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PortalQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
 /// The vendor's own invoices, newest first (keyset pages).
-#[utoipa::path(get, path = "/api/v1/portal/invoices", tag = "vendor portal", params(PortalQuery),
+#[utoipa::path(get, path = "/api/v1/portal/invoices", operation_id = "listPortalInvoices",
+    extensions(("x-roles" = json!(["VENDOR"]))), tag = "vendor portal", params(PortalQuery),
     responses((status = 200, body = Page<PortalInvoiceOut>), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -180,7 +195,9 @@ pub async fn list(
 }
 
 /// One of the vendor's invoices; another vendor's is 404 like a missing one.
-#[utoipa::path(get, path = "/api/v1/portal/invoices/{id}", tag = "vendor portal",
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{id}", operation_id = "getPortalInvoice",
+    extensions(("x-roles" = json!(["VENDOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal",
     responses((status = 200, body = PortalInvoiceOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get(
@@ -208,17 +225,22 @@ pub struct DisputeIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DisputeOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub invoice_id: String,
     pub reason: String,
     pub description: String,
     pub status: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
 /// Disputes the invoice: AP gets a `VENDOR_DISPUTE` exception, and payment is refused while
 /// it is open.
-#[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/dispute", tag = "vendor portal", request_body = DisputeIn,
+#[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/dispute", operation_id = "disputePortalInvoice",
+    extensions(("x-roles" = json!(["VENDOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = DisputeIn,
     responses((status = 201, body = DisputeOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
@@ -254,7 +276,9 @@ pub async fn dispute(
 }
 
 /// The vendor-facing conversation of the invoice (never internal notes).
-#[utoipa::path(get, path = "/api/v1/portal/invoices/{id}/messages", tag = "vendor portal",
+#[utoipa::path(get, path = "/api/v1/portal/invoices/{id}/messages", operation_id = "listPortalInvoiceMessages",
+    extensions(("x-roles" = json!(["VENDOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal",
     responses((status = 200, body = MessagesOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn messages(
@@ -281,7 +305,9 @@ pub struct VendorMessageIn {
 }
 
 /// A message from the vendor to AP on the invoice.
-#[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/messages", tag = "vendor portal", request_body = VendorMessageIn,
+#[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/messages", operation_id = "postPortalInvoiceMessage",
+    extensions(("x-roles" = json!(["VENDOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = VendorMessageIn,
     responses((status = 201, body = MessageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn post_message(
@@ -305,7 +331,8 @@ pub async fn post_message(
 
 /// Submits an invoice document (multipart `file`; same size and type checks as the staff
 /// upload). The vendor is the token's: a `vendor_id` form field is ignored.
-#[utoipa::path(post, path = "/api/v1/portal/invoices/upload", tag = "vendor portal",
+#[utoipa::path(post, path = "/api/v1/portal/invoices/upload", operation_id = "uploadPortalInvoice",
+    extensions(("x-roles" = json!(["VENDOR"]))), tag = "vendor portal",
     request_body(content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
     responses((status = 201, body = PortalInvoiceOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),

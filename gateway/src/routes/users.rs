@@ -19,12 +19,16 @@ use crate::state::AppState;
 /// A user as clients see it: never a password hash.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UserOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub email: String,
     pub name: String,
+    #[schema(value_type = crate::openapi::RoleName)]
     pub role: String,
     pub is_active: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -47,6 +51,7 @@ pub struct CreateUserIn {
     pub email: String,
     pub name: String,
     pub password: String,
+    #[schema(value_type = crate::openapi::RoleName)]
     pub role: String,
 }
 
@@ -54,6 +59,7 @@ pub struct CreateUserIn {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserIn {
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::openapi::RoleName>)]
     pub role: Option<String>,
     pub is_active: Option<bool>,
     pub password: Option<String>,
@@ -61,8 +67,10 @@ pub struct UpdateUserIn {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    #[param(value_type = Option<crate::openapi::RoleName>)]
     pub role: Option<String>,
     pub is_active: Option<bool>,
 }
@@ -80,7 +88,8 @@ fn user_id(raw: &str) -> Result<String, ApiError> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "users", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/admin/users", operation_id = "listUsers",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "users", params(ListQuery),
     responses((status = 200, body = Page<UserOut>), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -113,7 +122,8 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/admin/users", tag = "users", request_body = CreateUserIn,
+#[utoipa::path(post, path = "/api/v1/admin/users", operation_id = "createUser",
+    extensions(("x-roles" = json!(["ADMIN"]))), tag = "users", request_body = CreateUserIn,
     responses((status = 201, body = UserOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
@@ -134,7 +144,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(UserOut::from(user.into_inner()))))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/api/v1/admin/users/{id}", operation_id = "getUser",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "users",
     responses((status = 200, body = UserOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -150,7 +162,9 @@ pub async fn get(
     Ok(Json(user.into_inner().into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "users", request_body = UpdateUserIn,
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", operation_id = "updateUser",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "users", request_body = UpdateUserIn,
     responses((status = 200, body = UserOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(
@@ -174,7 +188,9 @@ pub async fn update(
     Ok(Json(user.into_inner().into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "users",
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}", operation_id = "deleteUser",
+    extensions(("x-roles" = json!(["ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "users",
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -50,10 +50,13 @@ pub struct BankAccountOut {
     pub account_last4: String,
     pub bic: Option<String>,
     pub routing_number: Option<String>,
+    #[schema(value_type = crate::openapi::BankAccountStatus)]
     pub status: String,
     pub changed_by: Option<String>,
+    #[schema(format = DateTime)]
     pub changed_at: String,
     pub verified_by: Option<String>,
+    #[schema(format = DateTime)]
     pub verified_at: Option<String>,
 }
 
@@ -104,6 +107,7 @@ pub struct VendorPatch {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct VendorOut {
+    #[schema(format = Uuid)]
     pub id: String,
     pub name: String,
     pub legal_name: Option<String>,
@@ -119,7 +123,9 @@ pub struct VendorOut {
     pub po_required: bool,
     pub aliases: Vec<String>,
     pub bank_account: Option<BankAccountOut>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
@@ -159,6 +165,7 @@ impl From<pb::Vendor> for VendorOut {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct VendorQuery {
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub q: Option<String>,
@@ -177,7 +184,8 @@ pub fn check_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/vendors", tag = "master data", params(VendorQuery),
+#[utoipa::path(get, path = "/api/v1/vendors", operation_id = "listVendors",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "master data", params(VendorQuery),
     responses((status = 200, body = Page<VendorOut>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -205,7 +213,8 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/vendors", tag = "master data", request_body = VendorIn,
+#[utoipa::path(post, path = "/api/v1/vendors", operation_id = "createVendor",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = VendorIn,
     responses((status = 201, body = VendorOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
@@ -237,7 +246,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(VendorOut::from(vendor))))
 }
 
-#[utoipa::path(get, path = "/api/v1/vendors/{id}", tag = "master data",
+#[utoipa::path(get, path = "/api/v1/vendors/{id}", operation_id = "getVendor",
+    extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data",
     responses((status = 200, body = VendorOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
@@ -255,7 +266,9 @@ pub async fn get(
     Ok(Json(v.into()))
 }
 
-#[utoipa::path(patch, path = "/api/v1/vendors/{id}", tag = "master data", request_body = VendorPatch,
+#[utoipa::path(patch, path = "/api/v1/vendors/{id}", operation_id = "updateVendor",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data", request_body = VendorPatch,
     responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -289,7 +302,9 @@ pub async fn update(
     Ok(Json(v.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/vendors/{id}", tag = "master data",
+#[utoipa::path(delete, path = "/api/v1/vendors/{id}", operation_id = "deleteVendor",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data",
     responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -307,7 +322,9 @@ pub async fn delete(
 }
 
 /// Sets or replaces the bank details; they stay unverified until another person verifies them.
-#[utoipa::path(put, path = "/api/v1/vendors/{id}/bank-account", tag = "master data", request_body = BankAccountIn,
+#[utoipa::path(put, path = "/api/v1/vendors/{id}/bank-account", operation_id = "setVendorBankAccount",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data", request_body = BankAccountIn,
     responses((status = 200, body = VendorOut), (status = 400, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "a payment run is paying this vendor")),
     security(("bearer" = [])))]
@@ -332,7 +349,9 @@ pub async fn set_bank_account(
 }
 
 /// Verifies the current bank details; refused (403) for the person who entered them.
-#[utoipa::path(post, path = "/api/v1/vendors/{id}/bank-account/verify", tag = "master data",
+#[utoipa::path(post, path = "/api/v1/vendors/{id}/bank-account/verify", operation_id = "verifyVendorBankAccount",
+    extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "master data",
     responses((status = 200, body = VendorOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn verify_bank_account(
     State(state): State<AppState>,
