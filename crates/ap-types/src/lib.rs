@@ -5,5 +5,7 @@ mod money;
 mod role;
 
 pub use id::{SessionId, UserId};
-pub use money::money_text;
+pub use money::{
+    COLUMN_SCALE, amount_text, check_amount, column_limit, fits_column, minor_unit, money_text,
+};
 pub use role::{Role, UnknownRole};

@@ -11,12 +11,29 @@ impl<'de> Deserialize<'de> for DecimalText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => Ok(DecimalText(s)),
+            // Integers arrive exactly. A fraction arrives as an f64, which keeps at most 15
+            // significant digits for certain: more could be a silently different amount.
+            serde_json::Value::Number(n)
+                if n.is_f64() && significant_digits(&n.to_string()) > 15 =>
+            {
+                Err(serde::de::Error::custom(
+                    "a number with more than 15 significant digits must be sent as a string",
+                ))
+            }
             serde_json::Value::Number(n) => Ok(DecimalText(n.to_string())),
             _ => Err(serde::de::Error::custom(
                 "expected a decimal number or string",
             )),
         }
     }
+}
+
+/// Digits of a number's text without sign, point and leading zeros (`"0.0125"` → 3).
+fn significant_digits(text: &str) -> usize {
+    text.chars()
+        .filter(char::is_ascii_digit)
+        .skip_while(|c| *c == '0')
+        .count()
 }
 
 /// `None` for the empty strings protobuf uses for "absent".

@@ -9,6 +9,7 @@ mod bank_change_reapproval;
 mod csv_import;
 mod edge;
 mod error_shape;
+mod exact_money;
 mod exceptions_queue;
 mod fixtures;
 mod helpers;

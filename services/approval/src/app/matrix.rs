@@ -40,6 +40,12 @@ fn amount(field: &str, raw: &str) -> Result<Option<Decimal>, AppError> {
             "must be a non-negative amount with at most 4 decimals",
         ));
     }
+    if d >= ap_types::column_limit() {
+        return Err(AppError::invalid(
+            field,
+            "is too large: amounts must be below 100000000000000",
+        ));
+    }
     Ok(Some(d))
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{AppError, CANCEL, CORRECT, Caller, InvoiceApp, STAFF, page_limit};
 use crate::domain::status::{InvoiceEvent, InvoiceStatus, transition};
 use crate::domain::values::{
-    Currency, normalize_invoice_number, parse_amount, parse_date, parse_text,
+    Currency, FieldError, normalize_invoice_number, parse_amount, parse_date, parse_text,
 };
 use crate::store::invoices::{
     self as store, DocumentRow, InvoiceChanges, InvoiceFilter, InvoiceLineRow, InvoiceRow,
@@ -276,9 +276,9 @@ impl InvoiceApp {
         let amount_due = field!(req.amount_due, |r| amount("amount_due", r));
         let po_number = field!(req.po_number, |r| parse_text("po_number", r, 100));
         let payment_terms = field!(req.payment_terms, |r| parse_text("payment_terms", r, 100));
-        let vendor_id = field!(req.vendor_id, |r: &str| r.parse::<Uuid>().map_err(|_| {
-            crate::domain::values::FieldError::new("vendor_id", "must be a UUID")
-        }));
+        let vendor_id = field!(req.vendor_id, |r: &str| r
+            .parse::<Uuid>()
+            .map_err(|_| { FieldError::new("vendor_id", "must be a UUID") }));
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
@@ -300,6 +300,30 @@ impl InvoiceApp {
                     return Err(AppError::Precondition(format!(
                         "An invoice that is {status} can no longer be corrected."
                     )));
+                }
+                // Every corrected amount must be exact at the minor unit of the currency the
+                // invoice will have (JPY 0 decimals, USD 2, BHD 3).
+                let effective_currency = match &currency {
+                    Some(c) => c.clone(),
+                    None => row.currency.clone(),
+                }
+                .unwrap_or_default();
+                let scale_errors: Vec<FieldError> = [
+                    ("subtotal", subtotal),
+                    ("tax_amount", tax_amount),
+                    ("total_amount", total_amount),
+                    ("amount_due", amount_due),
+                ]
+                .into_iter()
+                .filter_map(|(name, v)| {
+                    let v = v.flatten()?;
+                    ap_types::check_amount(v, &effective_currency)
+                        .err()
+                        .map(|m| FieldError::new(name, m))
+                })
+                .collect();
+                if !scale_errors.is_empty() {
+                    return Err(AppError::Invalid(scale_errors));
                 }
                 let mut changes = InvoiceChanges::default();
                 let mut changed: Vec<(&str, Value, Value)> = Vec::new();

@@ -34,7 +34,14 @@ pub struct ReceiptView {
     pub lines: Vec<(ReceiptLineRow, i32)>,
 }
 
-fn po_lines_input(lines: &[pb::PurchaseOrderLineInput]) -> Result<Vec<PoLineData>, AppError> {
+/// Unit prices may carry up to the column's 4 decimals (`0.0125` per unit); each line total
+/// (quantity × unit price) and the order total must be within the amount columns' range and
+/// are reported exactly (never rounded), so a product finer than the currency's minor unit is
+/// shown with its own decimals.
+fn po_lines_input(
+    lines: &[pb::PurchaseOrderLineInput],
+    currency: &Currency,
+) -> Result<Vec<PoLineData>, AppError> {
     if lines.is_empty() {
         return Err(AppError::invalid(
             "lines",
@@ -76,6 +83,24 @@ fn po_lines_input(lines: &[pb::PurchaseOrderLineInput]) -> Result<Vec<PoLineData
             .map_err(&mut push)
             .ok()
             .flatten();
+        // The line total (quantity × unit price) is what matching and the PO total use: it
+        // must fit the amount columns, or the response would carry a rounded number.
+        if let (Some(q), Some(p)) = (quantity, unit_price) {
+            // Only the range is enforced: real documents carry unit prices finer than the
+            // currency (0.0125 per unit), so a product may be too; it is kept exact.
+            let _ = currency;
+            let problem = match q.checked_mul(p) {
+                Some(t) if ap_types::fits_column(t) => None,
+                _ => Some("is too large: amounts must be below 100000000000000".to_owned()),
+            };
+            if let Some(message) = problem {
+                errors.push(FieldError::new(
+                    &format!("lines[{i}]"),
+                    format!("line total (quantity × unit_price) {message}"),
+                ));
+                continue;
+            }
+        }
         if let (Some(description), Some(quantity), Some(unit_price)) =
             (description, quantity, unit_price)
         {
@@ -91,6 +116,15 @@ fn po_lines_input(lines: &[pb::PurchaseOrderLineInput]) -> Result<Vec<PoLineData
         }
     }
     if errors.is_empty() {
+        let total = out.iter().try_fold(Decimal::ZERO, |acc, l| {
+            acc.checked_add(l.quantity.checked_mul(l.unit_price)?)
+        });
+        if !total.is_some_and(ap_types::fits_column) {
+            return Err(AppError::invalid(
+                "lines",
+                "the order total is too large: amounts must be below 100000000000000",
+            ));
+        }
         Ok(out)
     } else {
         Err(AppError::Invalid(errors))
@@ -153,7 +187,7 @@ impl InvoiceApp {
         } else {
             Some(parse_date("order_date", &input.order_date)?)
         };
-        let lines = po_lines_input(&input.lines)?;
+        let lines = po_lines_input(&input.lines, &currency)?;
         let mut conn = self.conn().await?;
         conn.transaction::<_, AppError, _>(async |conn| {
             vendor_store::find_vendor(conn, vendor_id, false)

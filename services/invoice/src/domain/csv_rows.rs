@@ -285,6 +285,20 @@ pub fn po_row<'a>(get: impl Fn(&str) -> &'a str) -> Result<PoRow, Vec<FieldError
     let unit = r.opt_text("unit", 20);
     let gl_account = r.opt_text("gl_account", 50);
     let cost_centre = r.opt_text("cost_centre", 50);
+    // The same line-total rule as a PO created through the API: within the amount columns.
+    if let (Some(c), Some(q), Some(p)) = (&currency, quantity, unit_price) {
+        let _ = c;
+        let problem = match q.checked_mul(p) {
+            Some(t) if ap_types::fits_column(t) => None,
+            _ => Some("is too large: amounts must be below 100000000000000".to_owned()),
+        };
+        if let Some(message) = problem {
+            r.errors.push(FieldError::new(
+                "unit_price",
+                format!("line total (quantity × unit_price) {message}"),
+            ));
+        }
+    }
     match (
         po_number,
         vendor,

@@ -123,11 +123,6 @@ pub fn normalize_name(raw: &str) -> String {
         .join(" ")
 }
 
-/// The largest magnitude NUMERIC(18,4) holds.
-fn max_amount() -> Decimal {
-    Decimal::new(99_999_999_999_999, 0)
-}
-
 fn parse_decimal(field: &str, raw: &str) -> Result<Decimal, FieldError> {
     let raw = raw.trim();
     // Only plain decimal notation: no exponents, thousands separators or currency signs.
@@ -148,8 +143,12 @@ fn parse_decimal(field: &str, raw: &str) -> Result<Decimal, FieldError> {
     if value.scale() > 4 {
         return Err(FieldError::new(field, "must have at most 4 decimal places"));
     }
-    if value.abs() > max_amount() {
-        return Err(FieldError::new(field, "is too large"));
+    // NUMERIC(18,4) holds |x| < 10^14 (99999999999999.9999 included).
+    if value.abs() >= ap_types::column_limit() {
+        return Err(FieldError::new(
+            field,
+            "is too large: amounts must be below 100000000000000",
+        ));
     }
     Ok(value)
 }
@@ -264,9 +263,14 @@ mod tests {
             "NaN",
             "1.2.3",
             "999999999999999999",
+            "100000000000000",
+            "-100000000000000",
         ] {
             assert!(parse_amount("total", bad).is_err(), "{bad}");
         }
+        // The whole range of NUMERIC(18,4) is accepted.
+        assert!(parse_amount("total", "99999999999999.9999").is_ok());
+        assert!(parse_amount("total", "-99999999999999.9999").is_ok());
         assert!(parse_quantity("quantity", "0").is_err());
         assert!(parse_non_negative("unit_price", "-1").is_err());
     }

@@ -15,6 +15,7 @@ use crate::store::exceptions::{CommentRow, ExceptionRow};
 use crate::store::invoices::{DocumentRow, InvoiceRow};
 use crate::store::matching::RuleSetRow;
 
+use ap_types::amount_text;
 pub use ap_types::money_text as money;
 
 /// Quantities without trailing zeros: `200.0000` → `"200"`.
@@ -62,6 +63,7 @@ pub fn vendor(v: VendorView) -> pb::Vendor {
 
 pub fn purchase_order(v: PoView) -> pb::PurchaseOrder {
     let total: Decimal = v.lines.iter().map(|(l, _)| l.quantity * l.unit_price).sum();
+    let cur = v.po.currency.clone();
     pb::PurchaseOrder {
         id: v.po.id.to_string(),
         po_number: v.po.po_number,
@@ -69,17 +71,17 @@ pub fn purchase_order(v: PoView) -> pb::PurchaseOrder {
         currency: v.po.currency,
         status: v.po.status,
         order_date: v.po.order_date.map(|d| d.to_string()).unwrap_or_default(),
-        total_amount: money(total),
+        total_amount: amount_text(total, &cur),
         lines: v
             .lines
             .into_iter()
             .map(|(l, received)| pb::PurchaseOrderLine {
                 id: l.id.to_string(),
                 line_number: l.line_number,
-                line_total: money(l.quantity * l.unit_price),
+                line_total: amount_text(l.quantity * l.unit_price, &cur),
                 description: l.description,
                 quantity: qty(l.quantity),
-                unit_price: money(l.unit_price),
+                unit_price: amount_text(l.unit_price, &cur),
                 unit: s(l.unit),
                 gl_account: s(l.gl_account),
                 cost_centre: s(l.cost_centre),
@@ -169,6 +171,7 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
                 .collect()
         })
         .unwrap_or_default();
+    let cur = r.currency.clone().unwrap_or_default();
     pb::Invoice {
         id: r.id.to_string(),
         status: r.status,
@@ -176,10 +179,19 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
         due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
         currency: s(r.currency),
-        subtotal: r.subtotal.map(money).unwrap_or_default(),
-        tax_amount: r.tax_amount.map(money).unwrap_or_default(),
-        total_amount: r.total_amount.map(money).unwrap_or_default(),
-        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        subtotal: r.subtotal.map(|d| amount_text(d, &cur)).unwrap_or_default(),
+        tax_amount: r
+            .tax_amount
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
+        total_amount: r
+            .total_amount
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
+        amount_due: r
+            .amount_due
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
         po_number: s(r.po_number),
         payment_terms: s(r.payment_terms),
         vendor: r.vendor_id.map(|id| pb::VendorRef {
@@ -338,6 +350,7 @@ pub fn rule_set_row(r: RuleSetRow) -> pb::RuleSet {
 }
 
 pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
+    let cur = r.currency.clone().unwrap_or_default();
     pb::InvoiceSummary {
         id: r.id.to_string(),
         status: r.status,
@@ -345,10 +358,16 @@ pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
         vendor_id: r.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
         vendor_name: s(r.vendor_name),
         currency: s(r.currency),
-        total_amount: r.total_amount.map(money).unwrap_or_default(),
-        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        total_amount: r
+            .total_amount
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
+        amount_due: r
+            .amount_due
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
         payable_amount: crate::domain::payable::payable(r.total_amount, r.amount_due)
-            .map(money)
+            .map(|d| amount_text(d, &cur))
             .unwrap_or_default(),
         due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
         invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
@@ -410,6 +429,7 @@ pub fn vendor_message(m: crate::store::messages::MessageRow) -> pb::InvoiceMessa
 pub fn portal_invoice(v: crate::app::portal::PortalInvoiceView) -> pb::PortalInvoice {
     let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let r = v.row;
+    let cur = r.currency.clone().unwrap_or_default();
     pb::PortalInvoice {
         id: r.id.to_string(),
         status: v.status.to_owned(),
@@ -417,11 +437,21 @@ pub fn portal_invoice(v: crate::app::portal::PortalInvoiceView) -> pb::PortalInv
         invoice_date: date(r.invoice_date),
         due_date: date(r.due_date),
         currency: s(r.currency).trim().to_owned(),
-        total_amount: r.total_amount.map(money).unwrap_or_default(),
-        amount_due: r.amount_due.map(money).unwrap_or_default(),
+        total_amount: r
+            .total_amount
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
+        amount_due: r
+            .amount_due
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
         expected_payment_date: date(v.payment.expected_date),
         payment_date: date(v.payment.paid_date),
-        amount_paid: v.payment.amount_paid.map(money).unwrap_or_default(),
+        amount_paid: v
+            .payment
+            .amount_paid
+            .map(|d| amount_text(d, &cur))
+            .unwrap_or_default(),
         remittance_reference: s(v.payment.remittance_reference),
         disputed: r.disputed,
         submitted_at: timestamp(r.created_at),

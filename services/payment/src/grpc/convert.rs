@@ -9,6 +9,7 @@ use crate::domain::selection::{self, FLAG_FIRST_PAYMENT_TO_CHANGED_ACCOUNT};
 use crate::store::payments::PaymentRow;
 use crate::store::runs::RunRow;
 
+use ap_types::amount_text;
 pub use ap_types::money_text as money;
 
 fn instant(t: Option<DateTime<Utc>>) -> String {
@@ -31,8 +32,8 @@ pub fn payment(r: PaymentRow) -> pb::Payment {
         payment_method: r.method,
         payment_date: r.payment_date.to_string(),
         payment_reference: r.reference.unwrap_or_default(),
-        amount: money(r.amount),
-        discount_amount: money(r.discount_amount),
+        amount: amount_text(r.amount, &r.currency),
+        discount_amount: amount_text(r.discount_amount, &r.currency),
         currency: r.currency,
         run_id: r.run_id.map(|v| v.to_string()).unwrap_or_default(),
         created_by: r.created_by.to_string(),
@@ -75,6 +76,7 @@ fn flags(first_payment_to_changed_account: bool) -> Vec<String> {
 }
 
 pub fn run(v: RunView) -> pb::PaymentRun {
+    let cur = v.run.currency.clone();
     let mut out = run_header(&v.run);
     let planned: Vec<_> = v.items.iter().map(row_to_planned).collect();
     let t = selection::totals(&planned);
@@ -82,9 +84,9 @@ pub fn run(v: RunView) -> pb::PaymentRun {
     out.totals = Some(pb::RunTotals {
         invoice_count: i32::try_from(t.invoice_count).unwrap_or(i32::MAX),
         vendor_count: i32::try_from(lines.len()).unwrap_or(i32::MAX),
-        gross: money(t.gross),
-        discount: money(t.discount),
-        net: money(t.net),
+        gross: amount_text(t.gross, &cur),
+        discount: amount_text(t.discount, &cur),
+        net: amount_text(t.net, &cur),
         excluded_count: i32::try_from(v.exclusions.len()).unwrap_or(i32::MAX),
         flagged_count: i32::try_from(t.flagged).unwrap_or(i32::MAX),
     });
@@ -94,9 +96,9 @@ pub fn run(v: RunView) -> pb::PaymentRun {
             vendor_id: l.vendor_id.to_string(),
             vendor_name: l.vendor_name,
             invoice_count: i32::try_from(l.totals.invoice_count).unwrap_or(i32::MAX),
-            gross: money(l.totals.gross),
-            discount: money(l.totals.discount),
-            net: money(l.totals.net),
+            gross: amount_text(l.totals.gross, &cur),
+            discount: amount_text(l.totals.discount, &cur),
+            net: amount_text(l.totals.net, &cur),
             flags: flags(l.totals.flagged > 0),
         })
         .collect();
@@ -113,9 +115,9 @@ pub fn run(v: RunView) -> pb::PaymentRun {
                 invoice_date: date(i.invoice_date),
                 due_date: date(i.due_date),
                 payment_terms: i.payment_terms.unwrap_or_default(),
-                gross_amount: money(i.gross_amount),
-                discount_amount: money(i.discount_amount),
-                net_amount: money(i.net_amount),
+                gross_amount: amount_text(i.gross_amount, &cur),
+                discount_amount: amount_text(i.discount_amount, &cur),
+                net_amount: amount_text(i.net_amount, &cur),
                 discount_deadline: date(i.discount_deadline),
                 reason: i.reason,
                 flags: flags(i.first_payment_to_changed_account),
@@ -132,7 +134,7 @@ pub fn run(v: RunView) -> pb::PaymentRun {
             invoice_number: e.invoice_number.unwrap_or_default(),
             vendor_id: e.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
             vendor_name: e.vendor_name.unwrap_or_default(),
-            amount: e.amount.map(money).unwrap_or_default(),
+            amount: e.amount.map(|d| amount_text(d, &cur)).unwrap_or_default(),
             reason: e.reason,
         })
         .collect();
@@ -141,12 +143,13 @@ pub fn run(v: RunView) -> pb::PaymentRun {
 }
 
 pub fn run_summary(s: RunSummary) -> pb::PaymentRun {
+    let cur = s.run.currency.clone();
     let mut out = run_header(&s.run);
     out.totals = Some(pb::RunTotals {
         invoice_count: i32::try_from(s.count).unwrap_or(i32::MAX),
-        gross: money(s.gross),
-        discount: money(s.discount),
-        net: money(s.net),
+        gross: amount_text(s.gross, &cur),
+        discount: amount_text(s.discount, &cur),
+        net: amount_text(s.net, &cur),
         ..Default::default()
     });
     out.file_sha256 = s.file_sha256.unwrap_or_default();
