@@ -179,19 +179,10 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         invoice_date: r.invoice_date.map(|d| d.to_string()).unwrap_or_default(),
         due_date: r.due_date.map(|d| d.to_string()).unwrap_or_default(),
         currency: s(r.currency),
-        subtotal: r.subtotal.map(|d| amount_text(d, &cur)).unwrap_or_default(),
-        tax_amount: r
-            .tax_amount
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
-        total_amount: r
-            .total_amount
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
-        amount_due: r
-            .amount_due
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
+        subtotal: opt_amount(r.subtotal, &cur),
+        tax_amount: opt_amount(r.tax_amount, &cur),
+        total_amount: opt_amount(r.total_amount, &cur),
+        amount_due: opt_amount(r.amount_due, &cur),
         po_number: s(r.po_number),
         payment_terms: s(r.payment_terms),
         vendor: r.vendor_id.map(|id| pb::VendorRef {
@@ -358,14 +349,8 @@ pub fn summary(r: InvoiceRow) -> pb::InvoiceSummary {
         vendor_id: r.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
         vendor_name: s(r.vendor_name),
         currency: s(r.currency),
-        total_amount: r
-            .total_amount
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
-        amount_due: r
-            .amount_due
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
+        total_amount: opt_amount(r.total_amount, &cur),
+        amount_due: opt_amount(r.amount_due, &cur),
         payable_amount: crate::domain::payable::payable(r.total_amount, r.amount_due)
             .map(|d| amount_text(d, &cur))
             .unwrap_or_default(),
@@ -437,14 +422,8 @@ pub fn portal_invoice(v: crate::app::portal::PortalInvoiceView) -> pb::PortalInv
         invoice_date: date(r.invoice_date),
         due_date: date(r.due_date),
         currency: s(r.currency).trim().to_owned(),
-        total_amount: r
-            .total_amount
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
-        amount_due: r
-            .amount_due
-            .map(|d| amount_text(d, &cur))
-            .unwrap_or_default(),
+        total_amount: opt_amount(r.total_amount, &cur),
+        amount_due: opt_amount(r.amount_due, &cur),
         expected_payment_date: date(v.payment.expected_date),
         payment_date: date(v.payment.paid_date),
         amount_paid: v
@@ -468,6 +447,11 @@ pub fn dispute(d: crate::app::portal::DisputeView) -> pb::PortalDispute {
         status: d.exception.status,
         created_at: timestamp(d.exception.created_at),
     }
+}
+
+/// An optional amount in the currency's scale, or empty when absent.
+fn opt_amount(d: Option<Decimal>, currency: &str) -> String {
+    d.map(|d| amount_text(d, currency)).unwrap_or_default()
 }
 
 #[cfg(test)]
