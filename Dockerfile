@@ -1,10 +1,24 @@
-# Image of the AP automation platform: `apctl`, `ap-auth`, `ap-invoice` and `ap-gateway` on Debian slim.
+# Image of the AP automation platform: `apctl`, `ap-auth`, `ap-invoice` and `ap-gateway` on Debian slim,
+# with the built web app (web/) that the gateway serves at `/`.
 # One image serves every role; the command picks it:
 #   apctl serve all | apctl serve auth | apctl serve gateway | apctl migrate | apctl audit verify
 # Build: docker build -t ap:dev .
 
 ARG RUST_VERSION=1.89
 ARG DEBIAN_RELEASE=bookworm
+ARG NODE_VERSION=20
+
+# ---- web app -------------------------------------------------------------------------------
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS web
+WORKDIR /src/web
+# Dependencies first, so a source change reuses this layer.
+COPY web/package.json web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY web/ ./
+# Hashed assets, plus gzip copies the gateway serves to clients that accept them.
+RUN npm run build \
+ && find dist/assets -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.mjs' \) \
+      -size +1k -exec gzip -9 -k -f {} +
 
 # ---- build ---------------------------------------------------------------------------------
 FROM rust:${RUST_VERSION}-${DEBIAN_RELEASE} AS builder
@@ -34,16 +48,18 @@ RUN apt-get update \
  && groupadd --system --gid 10001 ap \
  && useradd --system --uid 10001 --gid ap --home-dir /nonexistent --no-create-home \
             --shell /usr/sbin/nologin ap \
- && mkdir -p /var/lib/ap \
- && chown ap:ap /var/lib/ap
+ && mkdir -p /var/lib/ap/objects \
+ && chown -R ap:ap /var/lib/ap
 
 COPY --from=builder /out/apctl /out/ap-auth /out/ap-invoice /out/ap-gateway /usr/local/bin/
+COPY --from=web /src/web/dist /usr/share/ap/web
 
 # Production by default: without real configuration the process refuses to start and names
 # what is missing. For a quick local try: docker run -e APP_ENV=development -p 8080:8080 IMAGE
 ENV APP_ENV=production \
     GATEWAY_ADDR=0.0.0.0:8080 \
-    DATA_DIR=/var/lib/ap
+    DATA_DIR=/var/lib/ap \
+    WEB_DIR=/usr/share/ap/web
 
 USER 10001:10001
 WORKDIR /var/lib/ap
@@ -52,7 +68,7 @@ EXPOSE 8080 50051
 # Liveness of the HTTP gateway (`serve all` and `serve gateway`). Containers running
 # `serve auth` have no HTTP port: override the check there (docker-compose.prod.yml does).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:8080/health/live >/dev/null || exit 1
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/health/live"]
 
 ENTRYPOINT ["apctl"]
 CMD ["serve", "all"]

@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test lint fmt ci
+.PHONY: run test lint fmt ci deploy-check smoke
 
 run:
 	@scripts/run.sh
@@ -16,3 +16,11 @@ fmt:
 
 ci:
 	bash .ci/run
+
+# Deployment artefacts: kustomize render + strict schema validation, compose config, hadolint.
+deploy-check:
+	@scripts/deploy-check.sh
+
+# The production topology on this host (also the last step of `make test`).
+smoke:
+	@scripts/prod-smoke.sh

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: the whole product on an embedded default — PostgreSQL found or started, dev
-# keys generated, migrations applied, demo data seeded, every service and the gateway in one
-# process on port 8080.
+# keys generated, migrations applied, demo data seeded, the web app built (web/ into
+# web/dist, which the gateway serves at /), every service and the gateway in one process on
+# port 8080.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/postgres.sh
+. scripts/web-deps.sh
 
 # PDF text and OCR tools for extraction; without them those documents fail visibly, naming
 # the missing tool. Installed when this machine can (root with apt), never fatal.
@@ -19,6 +21,11 @@ fi
 
 cargo build --bin apctl
 APCTL=target/debug/apctl
+# The browser app: npm ci when its lockfile changed, then a build unless web/dist is current.
+if [ -f web/package.json ]; then
+  ap_web_build || { echo "make run: the web app could not be built (see above)." >&2; exit 1; }
+  export WEB_DIR="${WEB_DIR:-$PWD/web/dist}"
+fi
 mkdir -p .data
 if [ -z "${JWT_PRIVATE_KEY:-}" ]; then
   if [ ! -f .data/keys/jwt_private.pem ]; then
@@ -44,6 +51,7 @@ port="${GATEWAY_ADDR##*:}"
 cat <<MSG
 
   AP automation is starting on http://localhost:$port
+    Web app:     http://localhost:$port/  (sign in with a demo account below)
     API:         http://localhost:$port/api/v1
     API docs:    http://localhost:$port/api/docs
     Health:      http://localhost:$port/health
@@ -52,7 +60,7 @@ cat <<MSG
     admin@example.com (ADMIN)      analyst@example.com (AP_ANALYST)
     approver@example.com (APPROVER) clerk@example.com (AP_CLERK)
     auditor@example.com (AUDITOR)
-  Approvals: approver@example.com decides ACME-1002 at /api/v1/approvals; the email links
+  Approvals: approver@example.com decides ACME-1002 at /approvals (API: /api/v1/approvals); the email links
     (mail is held while MAIL_ENABLED is off) are at /api/v1/admin/mail-outbox, read by the
     approver themself (each user sees only their own mail).
   Database: ${DATABASE_URL%%\?*}

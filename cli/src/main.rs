@@ -2,10 +2,12 @@
 //! data, manage users and keys, verify audit chains.
 
 mod audit;
+mod config_check;
 mod demo;
 mod demo_approvals;
 mod demo_payments;
 mod eval;
+mod health;
 mod keys;
 mod seed;
 mod serve;
@@ -65,10 +67,41 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Probe a gRPC server's health (container health checks): exit 0 only when SERVING.
+    Health {
+        /// host:port of the gRPC server.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        grpc: String,
+        /// gRPC service name (e.g. ap.auth.v1.AuthService, which includes its database);
+        /// empty = the server as a whole.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Extraction tools.
     Extract {
         #[command(subcommand)]
         command: ExtractCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the environment as a process would at start; print every missing, malformed
+    /// or weak variable and exit non-zero. Without `--service`, every process is checked.
+    Check {
+        /// auth, invoice, payment, approval, askai, gateway or migrate.
+        #[arg(long)]
+        service: Option<ap_kit::config::Process>,
+    },
+    /// List the variables a process reads (its contract), one per line.
+    Vars {
+        #[arg(long)]
+        service: ap_kit::config::Process,
     },
 }
 
@@ -135,6 +168,27 @@ fn load_config() -> anyhow::Result<ap_kit::Config> {
     Ok(ap_kit::Config::from_env()?)
 }
 
+/// The environment, validated against one process's contract only.
+fn load_config_for(process: ap_kit::config::Process) -> anyhow::Result<ap_kit::Config> {
+    Ok(ap_kit::Config::from_env_for(process)?)
+}
+
+impl Target {
+    /// The process whose configuration contract applies; `None` for everything in one process.
+    fn process(self) -> Option<ap_kit::config::Process> {
+        use ap_kit::config::Process;
+        match self {
+            Target::Auth => Some(Process::Auth),
+            Target::Invoice => Some(Process::Invoice),
+            Target::Payment => Some(Process::Payment),
+            Target::Approval => Some(Process::Approval),
+            Target::Askai => Some(Process::Askai),
+            Target::Gateway => Some(Process::Gateway),
+            Target::All => None,
+        }
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match cli.command {
@@ -145,12 +199,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { target } => {
-            let config = load_config()?;
+            let config = match target.process() {
+                Some(process) => load_config_for(process)?,
+                None => load_config()?,
+            };
             serve::run(target, config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let config = load_config()?;
+            let config = load_config_for(ap_kit::config::Process::Migrate)?;
             serve::migrate_all(config.database_url()).await?;
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
@@ -170,15 +227,26 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::User {
             command: UserCommand::Create { email, name, role },
         } => {
-            let config = serve::with_dev_keys(load_config()?)?;
+            // The auth service's contract: users are created through its use-case layer.
+            let config = serve::with_dev_keys(load_config_for(ap_kit::config::Process::Auth)?)?;
             seed::create_user(&config, email, name, role).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let config = load_config()?;
+            let config = load_config_for(ap_kit::config::Process::Migrate)?;
             audit::verify(config.database_url()).await
+        }
+        Command::Health { grpc, service } => health::probe(&grpc, &service).await,
+        Command::Config {
+            command: ConfigCommand::Check { service },
+        } => Ok(config_check::run(service)),
+        Command::Config {
+            command: ConfigCommand::Vars { service },
+        } => {
+            config_check::list(service);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Extract {
             command: ExtractCommand::Eval(args),

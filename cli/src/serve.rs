@@ -27,6 +27,34 @@ pub async fn migrate_all(database_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A service migrates its own schema on start when it connects as the owner (development,
+/// `serve all`, compose). In production it connects as a runtime role (`ap_runtime`,
+/// `ap_askai`) that may create nothing: the migrate step (`apctl migrate` with the owner's
+/// URL) has run the migrations before the new pods start.
+async fn may_migrate(url: &str) -> anyhow::Result<bool> {
+    let owner = may_create_schemas(url).await?;
+    if !owner {
+        tracing::info!("runtime database role: migrations are left to apctl migrate");
+    }
+    Ok(owner)
+}
+
+/// Whether the role of `url` may create schemas (and so run migrations).
+async fn may_create_schemas(url: &str) -> anyhow::Result<bool> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ok: bool,
+    }
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    let row: Row =
+        diesel::sql_query("SELECT has_database_privilege(current_database(), 'CREATE') AS ok")
+            .get_result(&mut conn)
+            .await?;
+    Ok(row.ok)
+}
+
 /// Outside production, a missing key pair is replaced by an ephemeral one, which is enough
 /// for one process (`serve all`, seeding). Separate processes need configured keys.
 pub fn with_dev_keys(mut config: ap_kit::Config) -> anyhow::Result<ap_kit::Config> {
@@ -51,21 +79,29 @@ pub fn with_dev_keys(mut config: ap_kit::Config) -> anyhow::Result<ap_kit::Confi
 }
 
 pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
-    let _telemetry = ap_kit::telemetry::init(
-        match target {
-            Target::Auth => "auth",
-            Target::Invoice => "invoice",
-            Target::Payment => "payment",
-            Target::Approval => "approval",
-            Target::Askai => "askai",
-            Target::Gateway => "gateway",
-            Target::All => "ap",
-        },
-        &config,
-    )?;
+    let name = match target {
+        Target::Auth => "auth",
+        Target::Invoice => "invoice",
+        Target::Payment => "payment",
+        Target::Approval => "approval",
+        Target::Askai => "askai",
+        Target::Gateway => "gateway",
+        Target::All => "ap",
+    };
+    let _telemetry = ap_kit::telemetry::init(name, &config)?;
+    // The configuration passed its contract: say so, with the mode it runs in.
+    tracing::info!(
+        process = name,
+        app_env = ?config.app_env,
+        version = env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
+        "process starting"
+    );
     match target {
         Target::Auth => {
-            ap_auth::migrate(config.database_url()).await?;
+            if may_migrate(config.database_url()).await? {
+                ap_auth::migrate(config.database_url()).await?;
+            }
             let app = ap_auth::Application::build(
                 &config.for_service("auth"),
                 config.services.auth_listen,
@@ -74,7 +110,9 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Invoice => {
-            ap_invoice::migrate(config.database_url()).await?;
+            if may_migrate(config.database_url()).await? {
+                ap_invoice::migrate(config.database_url()).await?;
+            }
             let app = ap_invoice::Application::build(
                 &config.for_service("invoice"),
                 config.services.invoice_listen,
@@ -83,7 +121,9 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Payment => {
-            ap_payment::migrate(config.database_url()).await?;
+            if may_migrate(config.database_url()).await? {
+                ap_payment::migrate(config.database_url()).await?;
+            }
             let app = ap_payment::Application::build(
                 &config.for_service("payment"),
                 config.services.payment_listen,
@@ -92,7 +132,9 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
             app.run_until(ap_kit::shutdown::signal()).await
         }
         Target::Approval => {
-            ap_approval::migrate(config.database_url()).await?;
+            if may_migrate(config.database_url()).await? {
+                ap_approval::migrate(config.database_url()).await?;
+            }
             let app = ap_approval::Application::build(
                 &config.for_service("approval"),
                 config.services.approval_listen,
@@ -103,7 +145,10 @@ pub async fn run(target: Target, config: ap_kit::Config) -> anyhow::Result<()> {
         Target::Askai => {
             // Its reporting views read the invoice and payment tables: `apctl migrate` (the
             // migrate Job) runs first; alone, this fails clearly if those tables are missing.
-            ap_askai::migrate(config.database_url()).await?;
+            // In production it connects as the read-only `ap_askai` role.
+            if may_migrate(config.database_url()).await? {
+                ap_askai::migrate(config.database_url()).await?;
+            }
             let app = ap_askai::Application::build(
                 &config.for_service("askai"),
                 config.services.askai_listen,

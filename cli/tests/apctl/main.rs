@@ -311,3 +311,57 @@ async fn documents_go_to_s3_through_the_real_client_when_storage_is_s3() {
         text(&out)
     );
 }
+
+#[test]
+fn config_check_names_what_each_process_lacks_and_nothing_else() {
+    let env = [
+        ("APP_ENV", "production"),
+        ("DATABASE_URL", "postgres://ap@db/ap"),
+    ];
+    let out = apctl(&["config", "check", "--service", "migrate"], &env);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("migrate: ok"), "{}", text(&out));
+
+    let out = apctl(&["config", "check", "--service", "gateway"], &env);
+    assert!(!out.status.success(), "{}", text(&out));
+    let gateway = text(&out);
+    for var in [
+        "JWT_PUBLIC_KEY",
+        "SERVICE_PUBLIC_KEY_AUTH",
+        "SERVICE_KEY_GATEWAY",
+    ] {
+        assert!(gateway.contains(var), "{var} missing from {gateway}");
+    }
+    for var in [
+        "DATABASE_URL",
+        "DATA_ENCRYPTION_KEY",
+        "SMTP_URL",
+        "JWT_PRIVATE_KEY",
+    ] {
+        assert!(
+            !gateway.contains(var),
+            "the gateway does not read {var}: {gateway}"
+        );
+    }
+
+    let out = apctl(&["config", "check", "--service", "invoice"], &env);
+    let invoice = text(&out);
+    assert!(!out.status.success() && invoice.contains("invoice: DATA_ENCRYPTION_KEY is required"));
+    assert!(!invoice.contains("APPROVAL_TOKEN_SECRET"), "{invoice}");
+
+    // Every process at once: each problem under the process that has it.
+    let out = apctl(&["config", "check"], &env);
+    let all = text(&out);
+    assert!(!out.status.success());
+    assert!(all.contains("migrate: ok"), "{all}");
+    assert!(
+        all.contains("approval: APPROVAL_TOKEN_SECRET is required"),
+        "{all}"
+    );
+    assert!(all.contains("auth: JWT_PRIVATE_KEY is required"), "{all}");
+
+    let out = apctl(&["config", "vars", "--service", "gateway"], &[]);
+    let vars = text(&out);
+    assert!(vars.lines().any(|l| l == "GATEWAY_ADDR"), "{vars}");
+    assert!(!vars.lines().any(|l| l == "DATABASE_URL"), "{vars}");
+}

@@ -16,11 +16,13 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod approval;
 mod askai;
+mod contract;
 mod payment;
 mod portal;
 mod service_keys;
 pub use approval::{ApprovalSettings, DEV_APPROVAL_TOKEN_SECRET, MailSettings};
 pub use askai::AskAiSettings;
+pub use contract::{LIBRARY_VARS, Process};
 pub use payment::{AchOriginator, Pain001Debtor, PaymentSettings};
 pub use portal::{MAX_VERIFY_CACHE, PortalSettings};
 pub use service_keys::{SERVICE_KEY_VARS, ServiceKeys};
@@ -149,6 +151,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub gateway_addr: SocketAddr,
     pub public_url: String,
+    /// The built web app the gateway serves at `/` (`WEB_DIR`, default `web/dist`).
+    pub web_dir: PathBuf,
     pub services: ServiceAddrs,
     pub rate_limits: RateLimits,
     pub api_docs_enabled: bool,
@@ -245,7 +249,19 @@ impl Config {
     }
 
     /// Reads from any key/value source; tests use a map.
+    /// Every process's variables at once (`apctl serve all`, tests): each problem counts.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigErrors> {
+        let (config, errors) = Self::load(get);
+        if errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    /// Reads every variable; problems are collected, not returned early, so that a process
+    /// can keep those of its own contract (see [`Process`]).
+    fn load(get: impl Fn(&str) -> Option<String>) -> (Self, Vec<ConfigError>) {
         let mut errors = Vec::new();
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let app_env = parse_or(&get, "APP_ENV", AppEnv::Development, &mut errors);
@@ -436,6 +452,9 @@ impl Config {
             trusted_proxies,
             gateway_addr,
             public_url,
+            web_dir: get("WEB_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("web/dist")),
             services: ServiceAddrs {
                 auth_listen,
                 auth_url,
@@ -499,11 +518,7 @@ impl Config {
             approval,
             outbox_poll: Duration::from_millis(parse_or(&get, "OUTBOX_POLL_MS", 500, &mut errors)),
         };
-        if errors.is_empty() {
-            Ok(config)
-        } else {
-            Err(ConfigErrors(errors))
-        }
+        (config, errors)
     }
 
     pub fn database_url(&self) -> &str {

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ap_kit::Config::from_env()?;
+    let config = ap_kit::Config::from_env_for(ap_kit::config::Process::Approval)?;
     let _telemetry = ap_kit::telemetry::init("approval", &config)?;
     ap_approval::migrate(config.database_url()).await?;
     let app = ap_approval::Application::build(&config, config.services.approval_listen).await?;

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ap_kit::Config::from_env()?;
+    let config = ap_kit::Config::from_env_for(ap_kit::config::Process::Askai)?;
     let _telemetry = ap_kit::telemetry::init("askai", &config)?;
     ap_askai::migrate(config.database_url()).await?;
     let app = ap_askai::Application::build(&config, config.services.askai_listen).await?;

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ap_kit::Config::from_env()?;
+    let config = ap_kit::Config::from_env_for(ap_kit::config::Process::Auth)?;
     let _telemetry = ap_kit::telemetry::init("auth", &config)?;
     ap_auth::migrate(config.database_url()).await?;
     let app = ap_auth::Application::build(&config, config.services.auth_listen).await?;

@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = ap_kit::Config::from_env()?;
+    let config = ap_kit::Config::from_env_for(ap_kit::config::Process::Invoice)?;
     let _telemetry = ap_kit::telemetry::init("invoice", &config)?;
     ap_invoice::migrate(config.database_url()).await?;
     let app = ap_invoice::Application::build(&config, config.services.invoice_listen).await?;

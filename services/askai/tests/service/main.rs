@@ -541,3 +541,74 @@ async fn generated_queries_run_with_bounded_memory() {
         2
     );
 }
+
+/// The login role production gives the Ask-AI service (`ap_askai`, docs/deployment.md): the
+/// reporting views through `ap_readonly`, its own schema, and nothing else; it can create
+/// nothing, so `apctl serve askai` leaves migrations to `apctl migrate`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_askai_login_role_reads_the_views_and_its_own_schema_only() {
+    let db = test_db().await;
+    seed(&db).await;
+    let admin = db.client().await;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    let role = format!("ap_askai_t_{}_{nanos}", std::process::id());
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'askai-test-pw' IN ROLE ap_askai"
+        ))
+        .await
+        .expect("login role");
+    let mut config: tokio_postgres::Config = db.url().parse().expect("url");
+    config.user(&role).password("askai-test-pw");
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .expect("connect as the askai role");
+    let driver = tokio::spawn(connection);
+
+    let may_create: bool = client
+        .query_one(
+            "SELECT has_database_privilege(current_database(), 'CREATE')",
+            &[],
+        )
+        .await
+        .expect("privilege")
+        .get(0);
+    assert!(!may_create, "the askai role must not create schemas");
+    client
+        .query("SELECT count(*) FROM askai.questions", &[])
+        .await
+        .expect("its own question log");
+    client
+        .batch_execute("BEGIN; SET LOCAL ROLE ap_readonly")
+        .await
+        .expect("member of ap_readonly");
+    client
+        .query("SELECT * FROM reporting.invoices", &[])
+        .await
+        .expect("the reporting views");
+    client.batch_execute("ROLLBACK").await.expect("rollback");
+    for forbidden in [
+        "SELECT * FROM invoice.invoices",
+        "SELECT * FROM auth.users",
+        "SELECT * FROM payment.payments",
+        "DELETE FROM askai.audit_log",
+        "CREATE TABLE askai.scratch (i int)",
+    ] {
+        let err = client.query(forbidden, &[]).await.expect_err(forbidden);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{forbidden}: {err}"
+        );
+    }
+    drop(client);
+    let _ = driver.await;
+    admin
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .await
+        .expect("drop the login role");
+}
