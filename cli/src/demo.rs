@@ -244,7 +244,8 @@ async fn purchase_order_for(
         pb::GoodsReceiptInput {
             receipt_number: format!("GR-{po_number}"),
             po_id: po.po.id.to_string(),
-            received_at: invoice.issue_date.to_string(),
+            received_at: String::new(),
+            received_on: invoice.issue_date.to_string(),
             lines: lines
                 .iter()
                 .map(|l| pb::GoodsReceiptLineInput {
@@ -327,7 +328,8 @@ async fn us_vendors(app: &InvoiceApp, analyst: &Caller, admin: &Caller) -> anyho
         pb::GoodsReceiptInput {
             receipt_number: "GR-2026-0042-1".into(),
             po_id: po.po.id.to_string(),
-            received_at: "2026-03-05".into(),
+            received_at: String::new(),
+            received_on: "2026-03-05".into(),
             lines: vec![pb::GoodsReceiptLineInput {
                 po_line_number: 1,
                 quantity: "200".into(),

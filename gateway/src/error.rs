@@ -14,6 +14,8 @@ pub const INTERNAL_DETAIL: &str = "Internal server error.";
 const HTTP_STATUS_HINT: &str = "x-ap-http-status";
 const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
 const EXISTING_INVOICE: &str = "x-ap-existing-invoice-id";
+const EXISTING_ID: &str = "x-ap-existing-id";
+const ERROR_CODE_HINT: &str = "x-ap-error-code";
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -22,6 +24,7 @@ pub struct FieldError {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"detail": "Invalid input: lines[0].quantity: must be greater than zero.", "code": "invalid_request", "request_id": "01a2526f-a6a4-76f7-91ac-0cfe7596cc28", "errors": [{"field": "lines[0].quantity", "message": "must be greater than zero"}]}))]
 pub struct ErrorBody {
     pub detail: String,
     pub code: String,
@@ -31,6 +34,10 @@ pub struct ErrorBody {
     /// On 409 for a document already uploaded: the invoice that has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_invoice_id: Option<String>,
+    /// On 409 `duplicate_vendor`: the vendor that already has this tax id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid)]
+    pub existing_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -40,7 +47,9 @@ pub struct ApiError {
     pub detail: String,
     pub retry_after: Option<u64>,
     pub errors: Option<Vec<FieldError>>,
-    pub existing_invoice_id: Option<String>,
+    /// UUIDs rather than text keep the error small (it travels in every `Result`).
+    pub existing_invoice_id: Option<uuid::Uuid>,
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 impl ApiError {
@@ -52,6 +61,7 @@ impl ApiError {
             retry_after: None,
             errors: None,
             existing_invoice_id: None,
+            existing_id: None,
         }
     }
 
@@ -214,7 +224,21 @@ impl From<tonic::Status> for ApiError {
             .metadata()
             .get(EXISTING_INVOICE)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .and_then(|v| v.parse().ok());
+        e.existing_id = s
+            .metadata()
+            .get(EXISTING_ID)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        // Specific codes a service may name, only where they refine the status's own.
+        if let Some("duplicate_vendor") = s
+            .metadata()
+            .get(ERROR_CODE_HINT)
+            .and_then(|v| v.to_str().ok())
+            && status == StatusCode::CONFLICT
+        {
+            e.code = "duplicate_vendor";
+        }
         e
     }
 }
@@ -226,7 +250,8 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             request_id: ap_kit::request_id::current_request_id(),
             errors: self.errors.unwrap_or_default(),
-            existing_invoice_id: self.existing_invoice_id,
+            existing_invoice_id: self.existing_invoice_id.map(|id| id.to_string()),
+            existing_id: self.existing_id.map(|id| id.to_string()),
         };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after

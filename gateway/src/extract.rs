@@ -3,12 +3,13 @@
 
 use std::net::IpAddr;
 
+use ap_kit::idempotency;
 use ap_kit::request_id::{CLIENT_IP, CLIENT_USER_AGENT};
 use ap_kit::token::Principal;
 use ap_types::Role;
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
@@ -20,6 +21,9 @@ pub struct Forward {
     pub authorization: Option<String>,
     pub client_ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The client's `Idempotency-Key` (checked here), forwarded on every RPC; services honour
+    /// it on creating operations.
+    pub idempotency_key: Option<String>,
 }
 
 impl Forward {
@@ -48,8 +52,31 @@ impl Forward {
                 md.insert(CLIENT_USER_AGENT, v);
             }
         }
+        if let Some(key) = &self.idempotency_key
+            && let Ok(v) = key.parse()
+        {
+            md.insert(idempotency::METADATA_KEY, v);
+        }
         req
     }
+}
+
+/// The `Idempotency-Key` header of a mutation: absent, or 1 to 255 visible ASCII characters
+/// (surrounding spaces trimmed); anything else is a 400 rather than a silently ignored key.
+/// Reads never create, so their header is ignored.
+fn idempotency_key(parts: &Parts) -> Result<Option<String>, ApiError> {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(None);
+    }
+    let Some(raw) = parts.headers.get(idempotency::METADATA_KEY) else {
+        return Ok(None);
+    };
+    raw.to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| idempotency::valid_key(k))
+        .map(|k| Some(k.to_owned()))
+        .ok_or_else(|| ApiError::field("Idempotency-Key", idempotency::INVALID_KEY))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Forward {
@@ -68,6 +95,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Forward {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            idempotency_key: idempotency_key(parts)?,
         })
     }
 }
@@ -94,6 +122,14 @@ impl FromRequestParts<AppState> for Authed {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let forward = Forward::from_request_parts(parts, state).await?;
+        Authed::verify(state, forward)
+    }
+}
+
+impl Authed {
+    /// Checks the bearer token `forward` carries (for handlers that decide themselves what a
+    /// missing one means).
+    pub fn verify(state: &AppState, forward: Forward) -> Result<Self, ApiError> {
         let principal = state
             .verifier
             .verify_bearer(forward.authorization.as_deref())
@@ -408,16 +444,36 @@ where
 #[derive(Debug, Clone, Default)]
 pub struct Query<T>(pub T);
 
-/// Parses a raw query string into `T`.
+/// Whether a documented query parameter takes several values (an array schema, such as
+/// `status=approved&status=paid`).
+fn is_list_param(p: &utoipa::openapi::path::Parameter) -> bool {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    match &p.schema {
+        Some(RefOr::T(Schema::Array(_))) => true,
+        Some(RefOr::T(Schema::Object(o))) => {
+            matches!(&o.schema_type, SchemaType::Type(Type::Array))
+                || matches!(&o.schema_type, SchemaType::Array(ts) if ts.contains(&Type::Array))
+        }
+        _ => false,
+    }
+}
+
+/// Parses a raw query string into `T`. A parameter documented as a list may be repeated
+/// (`status=approved&status=paid`) or comma-separated (`status=approved,paid`); repeats are
+/// joined with commas before `T` sees them, so `T` reads it as one text value.
 pub fn parse_query<T>(raw: &str) -> Result<T, ApiError>
 where
     T: serde::de::DeserializeOwned + utoipa::IntoParams,
 {
-    let allowed: Vec<String> = T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query))
-        .into_iter()
-        .map(|p| p.name)
+    let params = T::into_params(|| Some(utoipa::openapi::path::ParameterIn::Query));
+    let lists: Vec<String> = params
+        .iter()
+        .filter(|p| is_list_param(p))
+        .map(|p| p.name.clone())
         .collect();
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| {
+    let allowed: Vec<String> = params.into_iter().map(|p| p.name).collect();
+    let parsed: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| {
         let mut e = ApiError::bad_request("The query string is not valid.");
         e.errors = Some(vec![crate::error::FieldError {
             field: "query".to_owned(),
@@ -425,6 +481,27 @@ where
         }]);
         e
     })?;
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(parsed.len());
+    for (name, value) in parsed {
+        if lists.contains(&name)
+            && let Some((_, joined)) = pairs.iter_mut().find(|(n, _)| *n == name)
+        {
+            if !value.is_empty() {
+                if !joined.is_empty() {
+                    joined.push(',');
+                }
+                joined.push_str(&value);
+            }
+            continue;
+        }
+        pairs.push((name, value));
+    }
+    let merged = if lists.is_empty() {
+        raw.to_owned()
+    } else {
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    };
+    let raw = merged.as_str();
     let mut errors = Vec::new();
     for (name, _) in &pairs {
         if !allowed.iter().any(|a| a == name) {

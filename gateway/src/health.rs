@@ -78,7 +78,7 @@ pub fn prometheus() -> &'static PrometheusHandle {
 }
 
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics",
-    extensions(("x-roles" = json!([]))), tag = "operations", responses((status = 200, content_type = "text/plain")))]
+    extensions(("x-roles" = json!([]))), tag = "operations", responses((status = 200, body = String, content_type = "text/plain", description = "Prometheus text exposition format.")))]
 pub async fn metrics() -> impl IntoResponse {
     (
         [(

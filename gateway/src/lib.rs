@@ -11,6 +11,7 @@ pub mod portal_auth;
 pub mod rate_limit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -363,7 +364,10 @@ fn payment_routes() -> Router<AppState> {
 /// 6. access log + metrics, which see the final status;
 /// 7. error-body normalisation, then panic capture, so a panic's 500 is also normalised;
 /// 8. CORS. Body limits sit on the route groups (JSON, upload, CSV) in `routes`.
+///
+/// Whatever no route answers goes to the web app in `WEB_DIR` (`web`), under the same layers.
 pub fn with_layers(router: Router, config: &Config) -> Router {
+    let router = router.fallback_service(web::router(&config.web_dir));
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
             config

@@ -105,6 +105,7 @@ impl FromRequestParts<AppState> for VendorAuthed {
                 // Only the token goes to the auth service: not the caller's other headers.
                 let mut plain = forward.clone();
                 plain.authorization = None;
+                plain.idempotency_key = None;
                 let session = state
                     .auth
                     .clone()

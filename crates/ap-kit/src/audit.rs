@@ -155,7 +155,7 @@ impl AuditRow {
         let doc = serde_json::json!({
             "seq": self.seq,
             "id": self.id.to_string(),
-            "occurred_at": self.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "occurred_at": ap_types::time::instant(self.occurred_at),
             "actor_id": self.actor_id.map(|u| u.to_string()),
             "actor": self.actor,
             "action": self.action,
@@ -389,6 +389,64 @@ pub async fn timeline(
     .bind::<Text, _>(entity_id)
     .load(conn)
     .await
+}
+
+/// The order of an entity's timeline as its cursors name it: oldest first by
+/// `(occurred_at, id)`. Every service orders the same way, so a gateway can merge the pages of
+/// several services and cut them with one cursor.
+pub const TIMELINE_ORDER: &str = "occurred_at";
+
+/// A page of an entity's audit rows, oldest first by `(occurred_at, id)`, strictly after the
+/// keyset `after`; `limit` rows at most.
+pub async fn timeline_page(
+    conn: &mut AsyncPgConnection,
+    entity_type: &str,
+    entity_id: &str,
+    after: Option<(DateTime<Utc>, uuid::Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    diesel::sql_query(
+        "SELECT * FROM audit_log WHERE entity_type = $1 AND entity_id = $2 \
+         AND ($3::timestamptz IS NULL OR (occurred_at, id) > ($3, $4)) \
+         ORDER BY occurred_at, id LIMIT $5",
+    )
+    .bind::<Text, _>(entity_type)
+    .bind::<Text, _>(entity_id)
+    .bind::<Nullable<Timestamptz>, _>(after.map(|a| a.0))
+    .bind::<Nullable<SqlUuid>, _>(after.map(|a| a.1))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
+/// One page of an entity's timeline for a list RPC: `cursor` as the client sent it (empty
+/// for the first page), `limit` 0 meaning 50; returns the rows and the next cursor.
+pub async fn timeline_rpc_page(
+    conn: &mut AsyncPgConnection,
+    entity_type: &str,
+    entity_id: &str,
+    cursor: &str,
+    limit: u32,
+) -> Result<(Vec<AuditRow>, Option<String>), TimelinePageError> {
+    let after = ap_types::cursor::decode_time_id(cursor, TIMELINE_ORDER)?;
+    let limit = i64::from(if limit == 0 { 50 } else { limit.min(200) });
+    let mut rows = timeline_page(conn, entity_type, entity_id, after, limit + 1).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        rows.last()
+            .map(|r| ap_types::cursor::encode_time_id(TIMELINE_ORDER, r.occurred_at, r.id))
+    } else {
+        None
+    };
+    Ok((rows, next))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TimelinePageError {
+    #[error("cursor {0}")]
+    Cursor(#[from] ap_types::cursor::CursorError),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
 }
 
 /// The first row at which a chain stops being intact.

@@ -190,6 +190,18 @@ pub fn internal(err: impl Into<anyhow::Error>) -> tonic::Status {
     tonic::Status::internal("internal error")
 }
 
+/// A list cursor the client sent back was refused: `invalid_argument` naming `cursor`, with
+/// the field error the gateway turns into `errors: [{field: "cursor", ...}]`.
+pub fn bad_cursor(err: &ap_types::cursor::CursorError) -> tonic::Status {
+    let mut status = tonic::Status::invalid_argument(format!("Invalid input: cursor {err}."));
+    let json = serde_json::json!([{"field": "cursor", "message": err.to_string()}]).to_string();
+    status.metadata_mut().insert_bin(
+        "x-ap-field-errors-bin",
+        tonic::metadata::MetadataValue::from_bytes(json.as_bytes()),
+    );
+    status
+}
+
 /// The database is down or unreachable.
 pub fn unavailable(err: impl Into<anyhow::Error>) -> tonic::Status {
     let err = err.into();

@@ -212,7 +212,7 @@ impl OutboxRelay {
             event_type: event.event_type.clone(),
             payload_json: event.payload.to_string(),
             source: self.source.clone(),
-            occurred_at: event.created_at.to_rfc3339(),
+            occurred_at: ap_types::time::instant(event.created_at),
         });
         req.set_timeout(self.policy.delivery_timeout);
         request_id::inject_stored(

@@ -35,6 +35,24 @@ pub fn fits_column(d: Decimal) -> bool {
     d.abs() < column_limit() && d.normalize().scale() <= COLUMN_SCALE
 }
 
+/// Why a line total (`quantity × unit_price`) cannot be stored exactly, completing a sentence
+/// that starts with "line total (quantity × unit_price)"; `None` when it can.
+pub fn line_total_problem(quantity: Decimal, unit_price: Decimal) -> Option<String> {
+    match quantity.checked_mul(unit_price) {
+        Some(t) if t.abs() >= column_limit() => Some(too_large()),
+        Some(t) if t.normalize().scale() > COLUMN_SCALE => Some(format!(
+            "is {}, which has more than {COLUMN_SCALE} decimal places; round the quantity or the unit price",
+            t.normalize()
+        )),
+        Some(_) => None,
+        None => Some(too_large()),
+    }
+}
+
+fn too_large() -> String {
+    "is too large: amounts must be below 100000000000000".to_owned()
+}
+
 /// Refuses a payable amount that has more decimals than the currency's minor unit, or that the
 /// column cannot hold. The message completes a sentence starting with the field name.
 pub fn check_amount(d: Decimal, currency: &str) -> Result<(), String> {
@@ -73,6 +91,19 @@ pub fn money_text(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
+
+    #[test]
+    fn a_line_total_is_refused_for_its_real_reason() {
+        let d = |t: &str| Decimal::from_str(t).unwrap();
+        assert_eq!(line_total_problem(d("2"), d("0.0125")), None);
+        let fine = line_total_problem(d("0.0001"), d("0.01")).expect("too fine");
+        assert!(
+            fine.contains("0.000001") && fine.contains("decimal places"),
+            "{fine}"
+        );
+        let big = line_total_problem(d("99999999999999"), d("9999999999999.99")).expect("big");
+        assert!(big.contains("too large"), "{big}");
+    }
 
     use proptest::prelude::*;
 

@@ -4,6 +4,7 @@
 
 use crate::extract::Json;
 use crate::extract::{Path, Query};
+use crate::routes::created::created;
 use ap_proto::approval::v1 as pb;
 use ap_types::Role;
 use axum::extract::State;
@@ -19,18 +20,36 @@ use crate::state::AppState;
 pub const DECIDERS: &[Role] = &[Role::Approver, Role::Admin];
 pub const ADMIN: &[Role] = &[Role::Admin];
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserRefOut {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub email: String,
-}
+/// A person: `{id, email, name}` (docs/architecture.md, "API conventions").
+pub type UserRefOut = super::conventions::UserRef;
 
 fn user(u: Option<pb::UserRef>) -> Option<UserRefOut> {
     u.filter(|u| !u.id.is_empty()).map(|u| UserRefOut {
         id: u.id,
-        email: u.email,
+        email: Some(u.email).filter(|e| !e.is_empty()),
+        name: None,
     })
+}
+
+/// Fills in the names of the people `tasks` reference (one directory call).
+async fn named_tasks(state: &AppState, forward: &Forward, mut tasks: Vec<TaskOut>) -> Vec<TaskOut> {
+    let ids: Vec<String> = tasks
+        .iter()
+        .flat_map(|t| [&t.assignee, &t.decided_by])
+        .flatten()
+        .map(|u| u.id.clone())
+        .collect();
+    let people =
+        super::conventions::People::lookup(state, forward, ids.iter().map(String::as_str), [])
+            .await;
+    for t in &mut tasks {
+        for u in [&mut t.assignee, &mut t.decided_by].into_iter().flatten() {
+            if let Some(found) = people.by_id(&u.id).filter(|p| p.email.is_some()) {
+                *u = found;
+            }
+        }
+    }
+    tasks
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -40,6 +59,10 @@ pub struct TaskOut {
     #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
+    /// The invoice's vendor (null while unidentified).
+    pub vendor: Option<super::conventions::VendorRef>,
+    /// Deprecated: `vendor.name`.
+    #[schema(deprecated)]
     pub vendor_name: Option<String>,
     pub currency: Option<String>,
     /// Decimal string.
@@ -75,6 +98,7 @@ impl From<pb::Task> for TaskOut {
             id: t.id,
             invoice_id: t.invoice_id,
             invoice_number: opt(t.invoice_number),
+            vendor: super::conventions::VendorRef::of(&t.vendor_id, &t.vendor_name),
             vendor_name: opt(t.vendor_name),
             currency: opt(t.currency),
             amount: t.amount,
@@ -96,41 +120,67 @@ impl From<pb::Task> for TaskOut {
     }
 }
 
+/// A keyset page of approval tasks: `{"items": [...], "next_cursor": "..."|null}`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TasksOut {
     pub items: Vec<TaskOut>,
+    /// Pass back as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which tasks `GET /approvals` lists (one view at a time: each has its own order).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalView {
+    Pending,
+    Decided,
+    AllOpen,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct TasksQuery {
-    /// `pending` (default: the caller's and delegated open tasks), `decided` (the caller's
-    /// history) or `all_open` (ADMIN: every open task).
+    /// `pending` (default: the caller's and delegated open tasks, soonest due first),
+    /// `decided` (the caller's history, most recently decided first) or `all_open` (ADMIN:
+    /// every open task, soonest due first).
+    #[param(value_type = Option<ApprovalView>)]
     pub status: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page; a cursor from another view is refused.
+    pub cursor: Option<String>,
 }
 
-/// The caller's approval tasks.
+/// The caller's approval tasks, a keyset page at a time. `pending` and `all_open` are
+/// ordered soonest due first (`due_at`, then id); `decided` most recently decided first.
 #[utoipa::path(get, path = "/api/v1/approvals", operation_id = "listApprovalTasks",
     extensions(("x-roles" = json!(["APPROVER", "ADMIN"]))), tag = "approvals", params(TasksQuery),
-    responses((status = 200, body = TasksOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = TasksOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
     Query(q): Query<TasksQuery>,
 ) -> Result<Json<TasksOut>, ApiError> {
     authed.require(DECIDERS)?;
+    let limit = super::vendors::check_limit(q.limit)?;
     let r = state
         .approval
         .clone()
         .list_tasks(authed.forward.request(pb::ListTasksRequest {
             status: q.status.unwrap_or_default(),
-            limit: q.limit.unwrap_or(0),
+            limit,
+            cursor: q.cursor.unwrap_or_default(),
         }))
         .await?
         .into_inner();
     Ok(Json(TasksOut {
-        items: r.items.into_iter().map(TaskOut::from).collect(),
+        items: named_tasks(
+            &state,
+            &authed.forward,
+            r.items.into_iter().map(TaskOut::from).collect(),
+        )
+        .await,
+        next_cursor: opt(r.next_cursor),
     }))
 }
 
@@ -151,17 +201,23 @@ pub async fn get(
         .get_task(authed.forward.request(pb::IdRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(t.into()))
+    Ok(Json(
+        named_tasks(&state, &authed.forward, vec![t.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"notes": "Prices match the framework contract."}))]
 pub struct ApproveIn {
     pub notes: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Not ordered by our department."}))]
 pub struct RejectIn {
     pub reason: Option<String>,
 }
@@ -191,7 +247,11 @@ pub async fn approve(
         )
         .await?
         .into_inner();
-    Ok(Json(t.into()))
+    Ok(Json(
+        named_tasks(&state, &authed.forward, vec![t.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 /// Rejects the caller's (or a delegated) task; a reason is required.
@@ -219,7 +279,11 @@ pub async fn reject(
         )
         .await?
         .into_inner();
-    Ok(Json(t.into()))
+    Ok(Json(
+        named_tasks(&state, &authed.forward, vec![t.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -257,7 +321,11 @@ pub async fn reassign(
         }))
         .await?
         .into_inner();
-    Ok(Json(t.into()))
+    Ok(Json(
+        named_tasks(&state, &authed.forward, vec![t.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 // ---- email confirmation pages ------------------------------------------------------------
@@ -286,7 +354,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
          <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1f2933}}\
          .box{{border:1px solid #cbd2d9;border-radius:8px;padding:1.25rem}}dt{{font-weight:600}}dd{{margin:0 0 .5rem}}\
          textarea{{width:100%;min-height:5rem}}button{{font-size:1rem;padding:.5rem 1.25rem;margin-top:.75rem}}</style></head>\
-         <body><h1>{t}</h1>{body}</body></html>",
+         <body><h1>{t}</h1>{body}<p><a href=\"/approvals\">Open your approvals in the app</a></p></body></html>",
         t = escape(title)
     );
     let mut resp = (status, Html(html)).into_response();
@@ -538,7 +606,8 @@ pub async fn list_matrix(
 
 #[utoipa::path(post, path = "/api/v1/approval-matrix", operation_id = "createApprovalRule",
     extensions(("x-roles" = json!(["ADMIN"]))), tag = "approvals", request_body = MatrixRuleIn,
-    responses((status = 201, body = MatrixRuleOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = MatrixRuleOut, headers(("Location" = String, description = "`/api/v1/approval-matrix/{id}`"))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_rule(
     State(state): State<AppState>,
     authed: Authed,
@@ -551,7 +620,8 @@ pub async fn create_rule(
         .create_matrix_rule(authed.forward.request(rule_input(String::new(), b)))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(MatrixRuleOut::from(r))))
+    let r = MatrixRuleOut::from(r);
+    Ok(created(format!("/api/v1/approval-matrix/{}", r.id), r))
 }
 
 #[utoipa::path(get, path = "/api/v1/approval-matrix/{id}", operation_id = "getApprovalRule",
@@ -643,6 +713,21 @@ pub struct DelegationOut {
     pub reason: Option<String>,
 }
 
+/// Names the delegate (one directory call).
+async fn named_delegation(
+    state: &AppState,
+    forward: &Forward,
+    mut d: DelegationOut,
+) -> DelegationOut {
+    if let Some(u) = &d.delegate {
+        let people = super::conventions::People::lookup(state, forward, [u.id.as_str()], []).await;
+        if let Some(found) = people.by_id(&u.id).filter(|p| p.email.is_some()) {
+            d.delegate = Some(found);
+        }
+    }
+    d
+}
+
 impl From<pb::Delegation> for DelegationOut {
     fn from(d: pb::Delegation) -> Self {
         Self {
@@ -673,7 +758,9 @@ pub async fn get_delegation(
         .get_delegation(authed.forward.request(pb::IdRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(d.into()))
+    Ok(Json(
+        named_delegation(&state, &authed.forward, d.into()).await,
+    ))
 }
 
 /// Self (APPROVER) or ADMIN: the user's tasks may be decided by the delegate in the range.
@@ -701,7 +788,9 @@ pub async fn set_delegation(
         }))
         .await?
         .into_inner();
-    Ok(Json(d.into()))
+    Ok(Json(
+        named_delegation(&state, &authed.forward, d.into()).await,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}/delegation", operation_id = "endDelegation",
@@ -721,7 +810,9 @@ pub async fn end_delegation(
         .end_delegation(authed.forward.request(pb::IdRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(d.into()))
+    Ok(Json(
+        named_delegation(&state, &authed.forward, d.into()).await,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -759,37 +850,47 @@ impl From<pb::Notification> for NotificationOut {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationsOut {
     pub items: Vec<NotificationOut>,
+    /// How many of the caller's notifications are unread (all of them, not only this page's).
     pub unread: i64,
+    /// Pass back as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct NotificationsQuery {
     pub unread: Option<bool>,
+    /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// The caller's own notifications, newest first.
+/// The caller's own notifications, newest first (`created_at`, then id), a keyset page at a
+/// time.
 #[utoipa::path(get, path = "/api/v1/notifications", operation_id = "listNotifications",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "approvals", params(NotificationsQuery),
-    responses((status = 200, body = NotificationsOut), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = NotificationsOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn notifications(
     State(state): State<AppState>,
     authed: Authed,
     Query(q): Query<NotificationsQuery>,
 ) -> Result<Json<NotificationsOut>, ApiError> {
+    let limit = super::vendors::check_limit(q.limit)?;
     let r = state
         .approval
         .clone()
         .list_notifications(authed.forward.request(pb::ListNotificationsRequest {
             unread_only: q.unread.unwrap_or(false),
-            limit: q.limit.unwrap_or(0),
+            limit,
+            cursor: q.cursor.unwrap_or_default(),
         }))
         .await?
         .into_inner();
     Ok(Json(NotificationsOut {
         items: r.items.into_iter().map(NotificationOut::from).collect(),
         unread: r.unread,
+        next_cursor: opt(r.next_cursor),
     }))
 }
 
@@ -836,31 +937,39 @@ pub struct HeldMailOut {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HeldMailListOut {
     pub items: Vec<HeldMailOut>,
+    /// Pass back as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct LimitQuery {
+    /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Mail that was not sent because `MAIL_ENABLED` is off, newest first: the caller's own
+/// Mail that was not sent because `MAIL_ENABLED` is off, newest first (`created_at`, then
+/// id), a keyset page at a time: the caller's own
 /// messages in full; an ADMIN also sees the recipient, subject, status and times of everyone
 /// else's — never a body, link or token.
 #[utoipa::path(get, path = "/api/v1/admin/mail-outbox", operation_id = "listMailOutbox",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "approvals", params(LimitQuery),
-    responses((status = 200, body = HeldMailListOut), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = HeldMailListOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn mail_outbox(
     State(state): State<AppState>,
     authed: Authed,
     Query(q): Query<LimitQuery>,
 ) -> Result<Response, ApiError> {
     authed.require(Role::STAFF)?;
+    let limit = super::vendors::check_limit(q.limit)?;
     let r = state
         .approval
         .clone()
         .list_held_mail(authed.forward.request(pb::ListHeldMailRequest {
-            limit: q.limit.unwrap_or(0),
+            limit,
+            cursor: q.cursor.unwrap_or_default(),
         }))
         .await?
         .into_inner();
@@ -879,6 +988,7 @@ pub async fn mail_outbox(
                 sent_at: opt(m.sent_at),
             })
             .collect(),
+        next_cursor: opt(r.next_cursor),
     })
     .into_response();
     resp.headers_mut()
@@ -886,20 +996,46 @@ pub async fn mail_outbox(
     Ok(resp)
 }
 
+/// One approval level of an invoice, as its detail shows it (`approval_tasks`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InvoiceTaskOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// 1 for the first approver, 2 for the second…
+    pub level: i32,
+    #[schema(value_type = crate::openapi::ApprovalTaskStatus)]
+    pub status: String,
+    #[schema(format = DateTime)]
+    pub due_at: String,
+    pub assignee: Option<UserRefOut>,
+    pub decided_by: Option<UserRefOut>,
+    #[schema(format = DateTime)]
+    pub decided_at: Option<String>,
+    /// `web` or `email`.
+    pub channel: Option<String>,
+}
+
 /// The tasks of one invoice for its detail (empty when the approval service is away).
-pub async fn invoice_tasks(state: &AppState, authed: &Authed, id: &str) -> Vec<serde_json::Value> {
-    match state.approval.clone().list_invoice_tasks(authed.forward.request(pb::IdRequest { id: id.to_owned() })).await {
+pub async fn invoice_tasks(state: &AppState, authed: &Authed, id: &str) -> Vec<InvoiceTaskOut> {
+    match state
+        .approval
+        .clone()
+        .list_invoice_tasks(authed.forward.request(pb::IdRequest { id: id.to_owned() }))
+        .await
+    {
         Ok(r) => r
             .into_inner()
             .items
             .into_iter()
-            .map(|t| {
-                serde_json::json!({
-                    "id": t.id, "level": t.level, "status": t.status, "due_at": t.due_at,
-                    "assignee": t.assignee.filter(|a| !a.id.is_empty()).map(|a| serde_json::json!({"id": a.id, "email": a.email})),
-                    "decided_by": t.decided_by.filter(|a| !a.id.is_empty()).map(|a| serde_json::json!({"id": a.id, "email": a.email})),
-                    "decided_at": opt(t.decided_at), "channel": opt(t.channel),
-                })
+            .map(|t| InvoiceTaskOut {
+                id: t.id,
+                level: t.level,
+                status: t.status,
+                due_at: t.due_at,
+                assignee: user(t.assignee),
+                decided_by: user(t.decided_by),
+                decided_at: opt(t.decided_at),
+                channel: opt(t.channel),
             })
             .collect(),
         Err(e) => {
@@ -914,22 +1050,31 @@ pub async fn invoice_audit_entries(
     state: &AppState,
     authed: &Authed,
     id: &str,
-) -> Vec<super::invoices::AuditEntryOut> {
+    page: &ap_proto::common::v1::PageRequest,
+) -> (Vec<super::invoices::AuditEntryOut>, bool) {
     match state
         .approval
         .clone()
-        .get_invoice_approval_audit(authed.forward.request(pb::IdRequest { id: id.to_owned() }))
+        .get_invoice_approval_audit(authed.forward.request(pb::AuditPageRequest {
+            id: id.to_owned(),
+            limit: page.limit,
+            cursor: page.cursor.clone(),
+        }))
         .await
     {
-        Ok(t) => t
-            .into_inner()
-            .items
-            .into_iter()
-            .map(|e| super::invoices::audit_entry_out!(e))
-            .collect(),
+        Ok(t) => {
+            let t = t.into_inner();
+            let more = !t.next_cursor.is_empty();
+            let items = t
+                .items
+                .into_iter()
+                .map(|e| super::invoices::audit_entry_out!(e))
+                .collect();
+            (items, more)
+        }
         Err(e) => {
             tracing::warn!(grpc.code = ?e.code(), "approval audit entries unavailable");
-            Vec::new()
+            (Vec::new(), false)
         }
     }
 }

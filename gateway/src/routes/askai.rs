@@ -32,9 +32,10 @@ pub struct AskOut {
     /// The SQL that ran, as checked by the guard.
     pub sql: String,
     pub columns: Vec<String>,
-    /// One array per row, aligned with `columns`. Numbers with a fraction (money) are decimal
-    /// strings; dates are `YYYY-MM-DD`, instants RFC 3339.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    /// One array per row, aligned with `columns`. A cell is any JSON value, as the query's
+    /// column type gives it: a string, a number, a boolean or null (money and other numbers
+    /// with a fraction are decimal strings; dates are `YYYY-MM-DD`, instants RFC 3339).
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: serde_json::Value,
     pub row_count: i64,
     /// True when the query produced more than the 1,000 rows returned.

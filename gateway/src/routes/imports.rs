@@ -154,7 +154,8 @@ async fn import(
 
 #[utoipa::path(post, path = "/api/v1/import/vendors", operation_id = "importVendors",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
-    request_body(content_type = "text/csv", description = "columns: name, currency, legal_name, tax_id, email, address, country, payment_terms, payment_terms_days, category, aliases (;-separated)"),
+    request_body(content = String, content_type = "text/csv", description = "columns: name, currency, legal_name, tax_id, email, address, country, payment_terms, payment_terms_days, category, aliases (;-separated)"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn vendors(
     State(state): State<AppState>,
@@ -166,7 +167,8 @@ pub async fn vendors(
 
 #[utoipa::path(post, path = "/api/v1/import/purchase-orders", operation_id = "importPurchaseOrders",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
-    request_body(content_type = "text/csv", description = "one row per line: po_number, vendor (id, tax id or name), currency, status, order_date, line_number, description, quantity, unit_price, unit, gl_account, cost_centre"),
+    request_body(content = String, content_type = "text/csv", description = "one row per line: po_number, vendor (id, tax id or name), currency, status, order_date, line_number, description, quantity, unit_price, unit, gl_account, cost_centre"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn purchase_orders(
     State(state): State<AppState>,
@@ -178,7 +180,8 @@ pub async fn purchase_orders(
 
 #[utoipa::path(post, path = "/api/v1/import/goods-receipts", operation_id = "importGoodsReceipts",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data",
-    request_body(content_type = "text/csv", description = "one row per line: receipt_number, po_number, received_at, po_line_number, quantity"),
+    request_body(content = String, content_type = "text/csv", description = "one row per line: receipt_number, po_number, received_on (or the deprecated received_at), po_line_number, quantity"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
     responses((status = 200, body = ImportReportOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn goods_receipts(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! `/api/v1/invoices*`: upload (streamed through to the invoice service), list, detail,
 //! original document, audit timeline, corrections, cancellation.
 
+use crate::routes::created::created;
 use std::collections::BTreeMap;
 
 use crate::extract::Json;
@@ -31,14 +32,31 @@ const UPLOAD_CHUNK: usize = 256 * 1024;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct FieldMetaOut {
     pub source: String,
+    /// How sure extraction is of the value: a fraction from 0 to 1 (a JSON number), the one
+    /// exception to percentages in percent.
+    #[schema(minimum = 0, maximum = 1)]
     pub confidence: f64,
 }
 
+/// A vendor: `{id, name}` (docs/architecture.md, "API conventions").
+pub type VendorRefOut = super::conventions::VendorRef;
+
+/// What paid an invoice (null until it is paid).
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct VendorRefOut {
+pub struct InvoicePaymentOut {
+    /// The payment (GET /payments/{id}); null for invoices paid before it was recorded here.
     #[schema(format = Uuid)]
-    pub id: String,
-    pub name: String,
+    pub payment_id: Option<String>,
+    /// What was paid, a decimal string at the currency's scale.
+    pub amount_paid: Option<String>,
+    /// The early-payment discount taken ("0.00" when none).
+    pub discount_taken: Option<String>,
+    pub currency: Option<String>,
+    #[schema(format = Date)]
+    pub paid_on: Option<String>,
+    #[schema(value_type = Option<crate::openapi::PaymentMethod>)]
+    pub method: Option<String>,
+    pub reference: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -49,6 +67,10 @@ pub struct InvoiceLineOut {
     pub unit: Option<String>,
     pub unit_price: Option<String>,
     pub line_total: Option<String>,
+    /// The line's tax rate in percent (`"19"` = 19 %).
+    pub tax_pct: Option<String>,
+    /// Deprecated: the same percentage as `tax_pct`.
+    #[schema(deprecated)]
     pub tax_rate: Option<String>,
     pub po_line_number: Option<String>,
 }
@@ -65,6 +87,29 @@ pub struct DocumentOut {
 
 /// The invoice detail of API.md; list items carry the same scalar fields.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id": "3f1e2d4c-5b6a-4798-8a1b-2c3d4e5f6a7b", "status": "pending_approval",
+    "invoice_number": "ACME-1002", "invoice_date": "2026-12-07", "due_date": "2027-01-06",
+    "currency": "USD", "subtotal": "7400.00", "tax_amount": "0.00", "total_amount": "7400.00",
+    "amount_due": "7400.00", "po_number": "PO-2026-0042", "payment_terms": "2/10 net 30",
+    "vendor": {"id": "5b0c6a8e-2f4d-4e41-9d7a-0c3e1f2a4b6d", "name": "Acme Steel Inc."},
+    "vendor_name_raw": "Acme Steel Inc.",
+    "fields": {"invoice_number": {"source": "xml", "confidence": 1.0}, "total_amount": {"source": "xml", "confidence": 1.0}},
+    "lines": [{"line_number": 1, "description": "Steel plate 10 mm", "quantity": "100", "unit": "EA",
+               "unit_price": "74.00", "line_total": "7400.00", "tax_pct": "0", "tax_rate": "0", "po_line_number": "1"}],
+    "match": null, "exceptions": [], "touchless": false,
+    "approval_tasks": [{"id": "8c9d0e1f-2a3b-4c5d-9e6f-7a8b9c0d1e2f", "level": 1, "status": "pending",
+                        "due_at": "2026-12-09T09:00:00.000000Z",
+                        "assignee": {"id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "email": "approver@example.com"},
+                        "decided_by": null, "decided_at": null, "channel": null}],
+    "payment_status": null, "payment_date": null, "payment_method": null, "payment_reference": null,
+    "source": "upload",
+    "document": {"id": "6e7f8a9b-0c1d-4e2f-8a3b-4c5d6e7f8a9b", "filename": "ACME-1002.xml",
+                 "content_type": "application/xml", "size_bytes": 20750,
+                 "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+    "failure_reason": null, "version": 4,
+    "created_at": "2026-12-07T09:12:03.123456Z", "updated_at": "2026-12-07T09:12:05.654321Z"
+}))]
 pub struct InvoiceOut {
     #[schema(format = Uuid)]
     pub id: String,
@@ -96,8 +141,8 @@ pub struct InvoiceOut {
     /// Approved by the rule engine without a person.
     pub touchless: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub approval_tasks: Option<Vec<serde_json::Value>>,
+    /// The approval levels (detail only; empty before approval is requested).
+    pub approval_tasks: Option<Vec<super::approvals::InvoiceTaskOut>>,
     #[schema(value_type = Option<crate::openapi::InvoicePaymentStatus>)]
     pub payment_status: Option<String>,
     #[schema(format = Date)]
@@ -105,6 +150,9 @@ pub struct InvoiceOut {
     #[schema(value_type = Option<crate::openapi::PaymentMethod>)]
     pub payment_method: Option<String>,
     pub payment_reference: Option<String>,
+    /// What paid the invoice: amount paid, discount taken, date, method, reference (null
+    /// until paid). `payment_date`, `payment_method` and `payment_reference` repeat it.
+    pub payment: Option<InvoicePaymentOut>,
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<DocumentOut>,
@@ -129,6 +177,15 @@ impl InvoiceOut {
     }
 
     fn build(i: pb::Invoice, detail: bool) -> Self {
+        let payment = (i.status == "paid" || !i.payment_id.is_empty()).then(|| InvoicePaymentOut {
+            payment_id: opt(i.payment_id.clone()),
+            amount_paid: opt(i.amount_paid.clone()),
+            discount_taken: opt(i.discount_taken.clone()),
+            currency: opt(i.currency.clone()),
+            paid_on: opt(i.payment_date.clone()),
+            method: opt(i.payment_method.clone()),
+            reference: opt(i.payment_reference.clone()),
+        });
         Self {
             id: i.id,
             status: i.status,
@@ -170,6 +227,7 @@ impl InvoiceOut {
                         unit: opt(l.unit),
                         unit_price: opt(l.unit_price),
                         line_total: opt(l.line_total),
+                        tax_pct: opt(l.tax_rate.clone()),
                         tax_rate: opt(l.tax_rate),
                         po_line_number: opt(l.po_line_number),
                     })
@@ -184,6 +242,7 @@ impl InvoiceOut {
             payment_date: opt(i.payment_date),
             payment_method: opt(i.payment_method),
             payment_reference: opt(i.payment_reference),
+            payment,
             source: i.source,
             document: i.document.map(|d| DocumentOut {
                 id: d.id,
@@ -201,12 +260,23 @@ impl InvoiceOut {
     }
 }
 
+/// The `multipart/form-data` body of an invoice upload (documentation only: the handler
+/// streams the parts).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The document: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub file: Vec<u8>,
+}
+
 /// Multipart with a `file` field. The bytes stream on to the invoice service as they arrive;
 /// past the size limit the upload is abandoned (nothing is stored) and the answer is 413.
 #[utoipa::path(post, path = "/api/v1/invoices/upload", operation_id = "uploadInvoice",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "ADMIN"]))), tag = "invoices",
-    request_body(content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
-    responses((status = 201, body = InvoiceOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+    request_body(content = crate::routes::invoices::UploadForm, content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = InvoiceOut, headers(("Location" = String, description = "`/api/v1/invoices/{id}`"))), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn upload(
@@ -216,7 +286,8 @@ pub async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     authed.require(UPLOAD)?;
     let invoice = stream_upload(&state, &authed.forward, multipart, "upload").await?;
-    Ok((StatusCode::CREATED, Json(InvoiceOut::detail(invoice))))
+    let invoice = InvoiceOut::detail(invoice);
+    Ok(created(format!("/api/v1/invoices/{}", invoice.id), invoice))
 }
 
 /// Streams the multipart `file` field to the invoice service as the caller in `forward`
@@ -315,7 +386,9 @@ pub struct InvoiceQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-    #[param(value_type = Option<crate::openapi::InvoiceStatus>)]
+    /// One or more statuses: repeat the parameter (`status=a&status=b`) or separate them with
+    /// commas (`status=a,b`).
+    #[param(value_type = Option<Vec<crate::openapi::InvoiceStatus>>, style = Form, explode)]
     pub status: Option<String>,
     #[param(value_type = Option<crate::openapi::InvoicePaymentStatus>)]
     pub payment_status: Option<String>,
@@ -332,12 +405,51 @@ pub struct InvoiceQuery {
     pub invoice_date_to: Option<String>,
     pub created_from: Option<String>,
     pub created_to: Option<String>,
+    /// The order: `created_at`, `due_date` or `amount` (the payable amount: the amount due,
+    /// else the total), ascending; a leading `-` reverses it. Default `-created_at` (newest
+    /// first). Ties are broken by id in the same direction; invoices without a due date or
+    /// amount come last either way. A cursor belongs to the order it was returned for.
+    #[param(value_type = Option<InvoiceSortParam>)]
+    pub sort: Option<String>,
 }
 
-/// Keyset-paginated, newest first; stable while invoices keep arriving.
+/// The orders `GET /invoices` accepts.
+#[derive(Serialize, utoipa::ToSchema)]
+pub enum InvoiceSortParam {
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "due_date")]
+    DueDate,
+    #[serde(rename = "-due_date")]
+    DueDateDesc,
+    #[serde(rename = "amount")]
+    Amount,
+    #[serde(rename = "-amount")]
+    AmountDesc,
+}
+
+/// Keyset-paginated, newest first unless `sort` says otherwise; stable while invoices keep
+/// arriving.
 #[utoipa::path(get, path = "/api/v1/invoices", operation_id = "listInvoices",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))), tag = "invoices", params(InvoiceQuery),
-    responses((status = 200, body = Page<InvoiceOut>), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    responses((status = 200, body = Page<InvoiceOut>, example = json!({
+        "items": [{
+            "id": "3f1e2d4c-5b6a-4798-8a1b-2c3d4e5f6a7b", "status": "pending_approval",
+            "invoice_number": "ACME-1002", "invoice_date": "2026-12-07", "due_date": "2027-01-06",
+            "currency": "USD", "subtotal": "7400.00", "tax_amount": "0.00", "total_amount": "7400.00",
+            "amount_due": "7400.00", "po_number": "PO-2026-0042", "payment_terms": "2/10 net 30",
+            "vendor": {"id": "5b0c6a8e-2f4d-4e41-9d7a-0c3e1f2a4b6d", "name": "Acme Steel Inc."},
+            "vendor_name_raw": "Acme Steel Inc.",
+            "fields": {"total_amount": {"source": "xml", "confidence": 1.0}},
+            "touchless": false, "payment_status": null, "payment_date": null, "payment_method": null,
+            "payment_reference": null, "payment": null, "source": "upload", "failure_reason": null,
+            "unread_messages": 0, "version": 4,
+            "created_at": "2026-12-07T09:12:03.123456Z", "updated_at": "2026-12-07T09:12:05.654321Z"
+        }],
+        "next_cursor": "eyJrIjpbIjIwMjYtMTItMDdUMDk6MTI6MDMuMTIzNDU2WiIsIjNmMWUyZDRjIl19"
+    })), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     authed: Authed,
@@ -363,6 +475,7 @@ pub async fn list(
             invoice_date_to: q.invoice_date_to.unwrap_or_default(),
             created_from: q.created_from.unwrap_or_default(),
             created_to: q.created_to.unwrap_or_default(),
+            sort: q.sort.unwrap_or_default(),
         }))
         .await?
         .into_inner();
@@ -392,7 +505,43 @@ pub async fn get(
     );
     let mut out = InvoiceOut::detail(invoice?.into_inner());
     out.approval_tasks = Some(tasks);
+    name_people(&state, &authed, &mut out).await;
     Ok(Json(out))
+}
+
+/// Names the people of a detail (exception assignees and resolvers, approval assignees and
+/// deciders) with one directory call.
+async fn name_people(state: &AppState, authed: &Authed, out: &mut InvoiceOut) {
+    let mut ids: Vec<String> = Vec::new();
+    for e in out.exceptions.iter().flatten() {
+        ids.extend(e.assigned_to.iter().chain(e.resolved_by.iter()).cloned());
+    }
+    for t in out.approval_tasks.iter().flatten() {
+        ids.extend(
+            t.assignee
+                .iter()
+                .chain(t.decided_by.iter())
+                .map(|u| u.id.clone()),
+        );
+    }
+    let people = super::conventions::People::lookup(
+        state,
+        &authed.forward,
+        ids.iter().map(String::as_str),
+        [],
+    )
+    .await;
+    for e in out.exceptions.iter_mut().flatten() {
+        e.assignee = e.assigned_to.as_deref().and_then(|i| people.by_id(i));
+        e.resolver = e.resolved_by.as_deref().and_then(|i| people.by_id(i));
+    }
+    for t in out.approval_tasks.iter_mut().flatten() {
+        for u in [&mut t.assignee, &mut t.decided_by].into_iter().flatten() {
+            if let Some(found) = people.by_id(&u.id).filter(|p| p.email.is_some()) {
+                *u = found;
+            }
+        }
+    }
 }
 
 /// The original file, streamed with its content type.
@@ -457,9 +606,14 @@ pub struct AuditEntryOut {
     pub entity_type: String,
     #[schema(format = Uuid)]
     pub entity_id: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    /// The entity's relevant fields before the action, as the service recorded them: a JSON
+    /// object whose keys depend on `entity_type` and `action` (free-form by design). Null when
+    /// the action created the entity.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The entity's relevant fields after the action: a JSON object whose keys depend on
+    /// `entity_type` and `action` (free-form by design). Null when nothing was recorded.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, serde_json::Value>>)]
     pub after: Option<serde_json::Value>,
     pub request_id: Option<String>,
 }
@@ -467,6 +621,8 @@ pub struct AuditEntryOut {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditOut {
     pub items: Vec<AuditEntryOut>,
+    /// Pass back as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One service's `AuditEntry` (every service's contract has the same fields) as the timeline
@@ -489,44 +645,73 @@ macro_rules! audit_entry_out {
             action: e.action,
             entity_type: e.entity_type,
             entity_id: $crate::routes::input::opt(e.entity_id),
-            before: json(e.before_json),
-            after: json(e.after_json),
+            before: json(e.before_json).map($crate::routes::conventions::instants_normalized),
+            after: json(e.after_json).map($crate::routes::conventions::instants_normalized),
             request_id: $crate::routes::input::opt(e.request_id),
         }
     }};
 }
 pub(crate) use audit_entry_out;
 
-/// The invoice's audit timeline, oldest first.
+/// Where an audit entry sits in the merged timeline: `(occurred_at, id)`.
+fn audit_key(e: &AuditEntryOut) -> (chrono::DateTime<chrono::Utc>, uuid::Uuid) {
+    (
+        chrono::DateTime::parse_from_rfc3339(&e.occurred_at)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default(),
+        e.id.parse().unwrap_or_default(),
+    )
+}
+
+/// The invoice's audit timeline from every service, oldest first (`occurred_at`, then id), a
+/// keyset page at a time.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/audit", operation_id = "listInvoiceAudit",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
-    responses((status = 200, body = AuditOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID)."), crate::routes::PageQuery), tag = "invoices",
+    responses((status = 200, body = AuditOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn audit(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<String>,
+    Query(page): Query<crate::routes::PageQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
     authed.require(READ)?;
     let id = path_id(&id, "Invoice")?;
-    // The three services' rows are fetched together; the payment and approval parts degrade
-    // to nothing (logged) when those services are away.
+    let page = page.request()?;
+    // Each service returns its next `limit` rows after the same cursor, in the same order;
+    // the first `limit` of their merge are this page, and its last row is the next cursor.
+    // The payment and approval parts degrade to nothing (logged) when those services are away.
     let mut client = state.invoice.clone();
     let (own, payments, approvals) = tokio::join!(
-        client.get_invoice_audit(authed.forward.request(pb::IdRequest { id: id.clone() })),
-        super::payments::invoice_audit_entries(&state, &authed, &id),
-        super::approvals::invoice_audit_entries(&state, &authed, &id),
+        client.get_invoice_audit(authed.forward.request(pb::AuditPageRequest {
+            id: id.clone(),
+            limit: page.limit,
+            cursor: page.cursor.clone(),
+        })),
+        super::payments::invoice_audit_entries(&state, &authed, &id, &page),
+        super::approvals::invoice_audit_entries(&state, &authed, &id, &page),
     );
-    let mut items: Vec<AuditEntryOut> = own?
-        .into_inner()
-        .items
-        .into_iter()
-        .map(|e| audit_entry_out!(e))
-        .collect();
-    items.extend(payments);
-    items.extend(approvals);
-    items.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at));
-    Ok(Json(AuditOut { items }))
+    let own = own?.into_inner();
+    let mut more = !own.next_cursor.is_empty() || payments.1 || approvals.1;
+    let mut items: Vec<AuditEntryOut> =
+        own.items.into_iter().map(|e| audit_entry_out!(e)).collect();
+    items.extend(payments.0);
+    items.extend(approvals.0);
+    items.sort_by_key(audit_key);
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    if items.len() > limit {
+        items.truncate(limit);
+        more = true;
+    }
+    let next_cursor = if more {
+        items.last().map(|e| {
+            let (t, id) = audit_key(e);
+            ap_types::cursor::encode_time_id(ap_kit::audit::TIMELINE_ORDER, t, id)
+        })
+    } else {
+        None
+    };
+    Ok(Json(AuditOut { items, next_cursor }))
 }
 
 /// Only present fields change; an empty string clears a field.
@@ -654,11 +839,38 @@ pub struct MessageOut {
     /// Internal notes are never shown to the vendor.
     pub internal: bool,
     pub body: String,
+    /// The staff author's email, or `vendor` for the vendor's messages (`accounts payable`
+    /// on the portal).
     pub author: String,
+    /// The staff member who wrote it (staff views only; absent for the vendor's messages).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<super::conventions::UserRef>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_at: Option<String>,
+}
+
+/// Names the staff authors of `items` (one directory call).
+async fn named_messages(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut items: Vec<MessageOut>,
+) -> Vec<MessageOut> {
+    let staff = |m: &MessageOut| m.direction == "outbound" && m.author.contains('@');
+    let people = super::conventions::People::lookup(
+        state,
+        forward,
+        [],
+        items.iter().filter(|m| staff(m)).map(|m| m.author.as_str()),
+    )
+    .await;
+    for m in &mut items {
+        if staff(m) {
+            m.written_by = people.by_id_or_email("", &m.author);
+        }
+    }
+    items
 }
 
 impl From<pb::InvoiceMessage> for MessageOut {
@@ -670,6 +882,7 @@ impl From<pb::InvoiceMessage> for MessageOut {
             internal: m.internal,
             body: m.body,
             author: m.author,
+            written_by: None,
             created_at: m.created_at,
             read_at: opt(m.read_at),
         }
@@ -679,6 +892,8 @@ impl From<pb::InvoiceMessage> for MessageOut {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MessagesOut {
     pub items: Vec<MessageOut>,
+    /// Pass back as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -690,27 +905,39 @@ pub struct MessageIn {
     pub internal: bool,
 }
 
-/// The invoice's conversation with its vendor, oldest first, internal notes included. Opening
-/// it marks the vendor's messages read (the list's `unread_messages`).
+/// The invoice's conversation with its vendor, oldest first (`created_at`, then id), internal
+/// notes included, a keyset page at a time. Opening it marks the vendor's messages read (the
+/// list's `unread_messages`).
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/messages", operation_id = "listInvoiceMessages",
     extensions(("x-roles" = json!(["AP_CLERK", "AP_ANALYST", "APPROVER", "ADMIN", "AUDITOR"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices",
-    responses((status = 200, body = MessagesOut), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID)."), crate::routes::PageQuery), tag = "invoices",
+    responses((status = 200, body = MessagesOut), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn messages(
     State(state): State<AppState>,
     authed: Authed,
     Path(id): Path<String>,
+    Query(page): Query<crate::routes::PageQuery>,
 ) -> Result<Json<MessagesOut>, ApiError> {
     authed.require(READ)?;
     let id = path_id(&id, "Invoice")?;
+    let page = page.request()?;
     let resp = state
         .invoice
         .clone()
-        .list_invoice_messages(authed.forward.request(pb::IdRequest { id }))
+        .list_invoice_messages(authed.forward.request(pb::ListByIdRequest {
+            id,
+            page: Some(page),
+        }))
         .await?
         .into_inner();
     Ok(Json(MessagesOut {
-        items: resp.items.into_iter().map(Into::into).collect(),
+        items: named_messages(
+            &state,
+            &authed.forward,
+            resp.items.into_iter().map(Into::into).collect(),
+        )
+        .await,
+        next_cursor: opt(resp.next_cursor),
     }))
 }
 
@@ -718,8 +945,8 @@ pub async fn messages(
 /// `internal: true`, a note for staff only.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/messages", operation_id = "postInvoiceMessage",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices", request_body = MessageIn,
-    responses((status = 201, body = MessageOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body."), ("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "invoices", request_body = MessageIn,
+    responses((status = 201, body = MessageOut, headers(("Location" = String, description = "`/api/v1/invoices/{id}/messages`: the thread the message joined"))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn post_message(
     State(state): State<AppState>,
@@ -729,6 +956,7 @@ pub async fn post_message(
 ) -> Result<impl IntoResponse, ApiError> {
     authed.require(MESSAGE)?;
     let id = path_id(&id, "Invoice")?;
+    let location = format!("/api/v1/invoices/{id}/messages");
     let m = state
         .invoice
         .clone()
@@ -739,5 +967,8 @@ pub async fn post_message(
         }))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(MessageOut::from(m))))
+    let m = named_messages(&state, &authed.forward, vec![m.into()])
+        .await
+        .remove(0);
+    Ok(created(location, m))
 }

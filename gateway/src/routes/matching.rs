@@ -3,6 +3,7 @@
 
 use crate::extract::Json;
 use crate::extract::Path;
+use crate::routes::created::created;
 use ap_proto::invoice::v1 as pb;
 use ap_types::Role;
 use axum::extract::State;
@@ -43,14 +44,12 @@ pub struct MatchOut {
     pub status: String,
     pub rule_version: i32,
     pub po_number: Option<String>,
-    #[schema(value_type = Object)]
-    pub tolerance: serde_json::Value,
+    pub tolerance: MatchToleranceOut,
     /// Subtotal against the PO prices, with the variance and the findings.
-    #[schema(value_type = Object)]
-    pub header: serde_json::Value,
+    pub header: MatchHeaderOut,
     pub risk_score: i32,
-    #[schema(value_type = Vec<Object>)]
-    pub risk_reasons: serde_json::Value,
+    /// The risk signals that made up `risk_score`.
+    pub risk_reasons: Vec<RiskReasonOut>,
     /// `approved` | `pending_approval` | `exception`
     pub outcome: String,
     pub touchless: bool,
@@ -60,8 +59,78 @@ pub struct MatchOut {
     pub lines: Vec<MatchLineOut>,
 }
 
-fn json(raw: &str) -> serde_json::Value {
-    serde_json::from_str(raw).unwrap_or(serde_json::Value::Null)
+/// The tolerances a run applied: the published rule set's, or the vendor's override.
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(default)]
+#[schema(example = json!({"price_tolerance_pct": "2", "qty_tolerance_pct": "0", "price_pct": "0.02", "price_abs": "50", "qty_pct": "0", "vendor_override": false}))]
+pub struct MatchToleranceOut {
+    /// Unit-price tolerance in percent of the PO price (`"2"` = 2 %).
+    #[serde(skip_deserializing)]
+    pub price_tolerance_pct: String,
+    /// Quantity tolerance in percent (`"0"` = exact).
+    #[serde(skip_deserializing)]
+    pub qty_tolerance_pct: String,
+    /// Deprecated: `price_tolerance_pct` as a fraction (`"0.02"` = 2 %).
+    #[schema(deprecated)]
+    pub price_pct: String,
+    /// Unit-price tolerance as an amount in the invoice's currency.
+    pub price_abs: String,
+    /// Deprecated: `qty_tolerance_pct` as a fraction.
+    #[schema(deprecated)]
+    pub qty_pct: String,
+    /// True when a vendor override replaced the rule set's values.
+    pub vendor_override: bool,
+}
+
+/// The header-level comparison of a run.
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MatchHeaderOut {
+    /// The invoice's subtotal (its total when it states no subtotal), at the currency's scale.
+    pub subtotal: Option<String>,
+    /// What the matched PO lines price the invoice at; null when nothing matched.
+    pub expected_subtotal: Option<String>,
+    /// `subtotal` − `expected_subtotal`.
+    pub variance: Option<String>,
+    pub currency: Option<String>,
+    /// What the rule engine found (each one is also an exception of the invoice).
+    pub findings: Vec<MatchFindingOut>,
+}
+
+/// One rule-engine finding.
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MatchFindingOut {
+    /// The exception code, e.g. `PRICE_VARIANCE`, `QTY_VARIANCE`, `TOTAL_MISMATCH`.
+    pub code: String,
+    #[schema(value_type = crate::openapi::ExceptionSeverity)]
+    pub severity: String,
+    /// The invoice line concerned; null for a header-level finding.
+    pub line: Option<i32>,
+    pub message: String,
+}
+
+/// One risk signal and its weight in the score.
+#[derive(Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RiskReasonOut {
+    /// E.g. `bank_details_changed`, `round_amount`, `new_vendor`; see docs/matching.md.
+    pub code: String,
+    #[schema(minimum = 0)]
+    pub weight: i64,
+    pub reason: String,
+}
+
+/// A JSON document the invoice service stores and sends as text, read into its typed shape;
+/// a document that does not fit is logged and shown empty rather than failing the response.
+pub(crate) fn typed_json<T: serde::de::DeserializeOwned + Default>(raw: &str, what: &str) -> T {
+    if raw.trim().is_empty() {
+        return T::default();
+    }
+    serde_json::from_str(raw).unwrap_or_else(|e| {
+        tracing::error!(error = %e, what, "stored JSON does not have the documented shape");
+        T::default()
+    })
 }
 
 impl From<pb::MatchResult> for MatchOut {
@@ -71,10 +140,15 @@ impl From<pb::MatchResult> for MatchOut {
             status: m.status,
             rule_version: m.rule_version,
             po_number: opt(m.po_number),
-            tolerance: json(&m.tolerance_json),
-            header: json(&m.header_json),
+            tolerance: {
+                let mut t: MatchToleranceOut = typed_json(&m.tolerance_json, "match tolerance");
+                t.price_tolerance_pct = fraction_to_pct(&t.price_pct);
+                t.qty_tolerance_pct = fraction_to_pct(&t.qty_pct);
+                t
+            },
+            header: typed_json(&m.header_json, "match header"),
             risk_score: m.risk_score,
-            risk_reasons: json(&m.risk_reasons_json),
+            risk_reasons: typed_json(&m.risk_reasons_json, "risk reasons"),
             outcome: m.outcome,
             touchless: m.touchless,
             runs: m.runs,
@@ -141,6 +215,52 @@ pub async fn rematch(
     Ok((StatusCode::ACCEPTED, Json(InvoiceOut::detail(i))))
 }
 
+/// A stored fraction (`"0.025"`) as a percentage (`"2.5"`): the API's one convention for
+/// percentages (docs/architecture.md, "API conventions"). Text that is not a decimal is kept.
+pub fn fraction_to_pct(fraction: &str) -> String {
+    fraction
+        .trim()
+        .parse::<rust_decimal::Decimal>()
+        .map(|d| {
+            (d * rust_decimal::Decimal::ONE_HUNDRED)
+                .normalize()
+                .to_string()
+        })
+        .unwrap_or_else(|_| fraction.to_owned())
+}
+
+/// A percentage given by a client (`"2.5"`, 0 to 100) as the fraction the service stores.
+fn pct_to_fraction(field: &str, pct: &DecimalText) -> Result<String, ApiError> {
+    let d = pct
+        .0
+        .trim()
+        .parse::<rust_decimal::Decimal>()
+        .ok()
+        .filter(|d| !d.is_sign_negative() && *d <= rust_decimal::Decimal::ONE_HUNDRED)
+        .ok_or_else(|| {
+            ApiError::field(
+                field,
+                "must be a percentage from 0 to 100 (\"2.5\" = 2.5 %)",
+            )
+        })?;
+    Ok((d / rust_decimal::Decimal::ONE_HUNDRED)
+        .normalize()
+        .to_string())
+}
+
+/// The tolerance from its percentage field, else from the deprecated fraction field.
+fn tolerance(
+    pct_field: &str,
+    pct: Option<&DecimalText>,
+    fraction: Option<&DecimalText>,
+) -> Result<String, ApiError> {
+    match (pct, fraction) {
+        (Some(p), _) => pct_to_fraction(pct_field, p),
+        (None, Some(f)) => Ok(f.0.clone()),
+        (None, None) => Err(ApiError::field(pct_field, "is required")),
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OutcomeOut {
     pub outcome: String,
@@ -152,7 +272,10 @@ pub struct OutcomeOut {
 pub struct MatchingStatsOut {
     pub matched_invoices: i64,
     pub touchless: i64,
-    /// Touchless share of matched invoices, as a decimal string ("0.6250").
+    /// Touchless share of matched invoices in percent, a decimal string (`"62.5"` = 62.5 %).
+    pub touchless_pct: Option<String>,
+    /// Deprecated: the same share as a fraction (`"0.6250"`); use `touchless_pct`.
+    #[schema(deprecated)]
     pub touchless_rate: Option<String>,
     pub outcomes: Vec<OutcomeOut>,
 }
@@ -186,6 +309,7 @@ pub async fn stats(
     Ok(Json(MatchingStatsOut {
         matched_invoices: total,
         touchless,
+        touchless_pct: rate.as_deref().map(fraction_to_pct),
         touchless_rate: rate,
         outcomes: s
             .outcomes
@@ -203,8 +327,18 @@ pub async fn stats(
 pub struct VendorToleranceOut {
     #[schema(format = Uuid)]
     pub vendor_id: String,
+    /// Unit-price tolerance in percent of the PO price (`"2.5"` = 2.5 %).
+    #[serde(default)]
+    pub price_tolerance_pct: String,
+    /// Quantity tolerance in percent (`"0"` = exact).
+    #[serde(default)]
+    pub qty_tolerance_pct: String,
+    /// Deprecated: `price_tolerance_pct` as a fraction (`"0.025"`).
+    #[schema(deprecated)]
     pub price_pct: String,
     pub price_abs: String,
+    /// Deprecated: `qty_tolerance_pct` as a fraction.
+    #[schema(deprecated)]
     pub qty_pct: String,
 }
 
@@ -214,16 +348,30 @@ pub struct RuleSetOut {
     /// `draft` | `published`
     #[schema(value_type = crate::openapi::RuleSetStatus)]
     pub status: String,
-    /// Fraction of the PO unit price ("0.02" = 2 %).
+    /// Unit-price tolerance in percent of the PO unit price (`"2"` = 2 %).
+    pub price_tolerance_pct: String,
+    /// Quantity tolerance in percent (`"0"` = exact).
+    pub qty_tolerance_pct: String,
+    /// Deprecated: `price_tolerance_pct` as a fraction (`"0.02"` = 2 %).
+    #[schema(deprecated)]
     pub price_pct: String,
     /// Absolute amount on a line (quantity × unit-price difference) or on the header total.
     pub price_abs: String,
-    /// Fraction of the quantity ("0" = exact).
+    /// Deprecated: `qty_tolerance_pct` as a fraction.
+    #[schema(deprecated)]
     pub qty_pct: String,
     pub note: Option<String>,
+    /// Who created the draft.
+    pub creator: Option<super::conventions::UserRef>,
+    /// Who published it.
+    pub publisher: Option<super::conventions::UserRef>,
+    /// Deprecated: `creator.id`.
+    #[schema(deprecated)]
     pub created_by: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Deprecated: `publisher.id`.
+    #[schema(deprecated)]
     pub published_by: Option<String>,
     #[schema(format = DateTime)]
     pub published_at: Option<String>,
@@ -235,10 +383,14 @@ impl From<pb::RuleSet> for RuleSetOut {
         Self {
             version: r.version,
             status: r.status,
+            price_tolerance_pct: fraction_to_pct(&r.price_pct),
+            qty_tolerance_pct: fraction_to_pct(&r.qty_pct),
             price_pct: r.price_pct,
             price_abs: r.price_abs,
             qty_pct: r.qty_pct,
             note: opt(r.note),
+            creator: super::conventions::People::default().by_id(&r.created_by),
+            publisher: super::conventions::People::default().by_id(&r.published_by),
             created_by: opt(r.created_by),
             created_at: r.created_at,
             published_by: opt(r.published_by),
@@ -248,6 +400,8 @@ impl From<pb::RuleSet> for RuleSetOut {
                 .into_iter()
                 .map(|o| VendorToleranceOut {
                     vendor_id: o.vendor_id,
+                    price_tolerance_pct: fraction_to_pct(&o.price_pct),
+                    qty_tolerance_pct: fraction_to_pct(&o.qty_pct),
                     price_pct: o.price_pct,
                     price_abs: o.price_abs,
                     qty_pct: o.qty_pct,
@@ -255,6 +409,27 @@ impl From<pb::RuleSet> for RuleSetOut {
                 .collect(),
         }
     }
+}
+
+/// Names the creators and publishers of `sets` (one directory call).
+async fn named_rule_sets(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut sets: Vec<RuleSetOut>,
+) -> Vec<RuleSetOut> {
+    let ids: Vec<String> = sets
+        .iter()
+        .flat_map(|r| [r.created_by.clone(), r.published_by.clone()])
+        .flatten()
+        .collect();
+    let people =
+        super::conventions::People::lookup(state, forward, ids.iter().map(String::as_str), [])
+            .await;
+    for r in &mut sets {
+        r.creator = r.created_by.as_deref().and_then(|i| people.by_id(i));
+        r.publisher = r.published_by.as_deref().and_then(|i| people.by_id(i));
+    }
+    sets
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -277,7 +452,12 @@ pub async fn list_rule_sets(
         .await?
         .into_inner();
     Ok(Json(RuleSetList {
-        items: r.items.into_iter().map(Into::into).collect(),
+        items: named_rule_sets(
+            &state,
+            &authed.forward,
+            r.items.into_iter().map(Into::into).collect(),
+        )
+        .await,
     }))
 }
 
@@ -306,13 +486,18 @@ pub async fn get_rule_set(
         }))
         .await?
         .into_inner();
-    Ok(Json(r.into()))
+    Ok(Json(
+        named_rule_sets(&state, &authed.forward, vec![r.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 /// A new draft copied from the latest published version (409 while another draft exists).
 #[utoipa::path(post, path = "/api/v1/matching/rule-sets", operation_id = "createRuleSetDraft",
     extensions(("x-roles" = json!(["ADMIN"]))), tag = "matching",
-    responses((status = 201, body = RuleSetOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = RuleSetOut, headers(("Location" = String, description = "`/api/v1/matching/rule-sets/{version}`"))), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_draft(
     State(state): State<AppState>,
@@ -325,7 +510,13 @@ pub async fn create_draft(
         .create_rule_set_draft(authed.forward.request(pb::Empty {}))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(RuleSetOut::from(r))))
+    let r = named_rule_sets(&state, &authed.forward, vec![r.into()])
+        .await
+        .remove(0);
+    Ok(created(
+        format!("/api/v1/matching/rule-sets/{}", r.version),
+        r,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -333,17 +524,35 @@ pub async fn create_draft(
 pub struct VendorToleranceIn {
     #[schema(format = Uuid)]
     pub vendor_id: String,
-    pub price_pct: DecimalText,
+    /// Unit-price tolerance in percent (`"2.5"` = 2.5 %, 0 to 100).
+    pub price_tolerance_pct: Option<DecimalText>,
+    /// Quantity tolerance in percent (0 to 100).
+    pub qty_tolerance_pct: Option<DecimalText>,
+    /// Deprecated: `price_tolerance_pct` as a fraction (`"0.025"`); ignored when that is given.
+    #[schema(deprecated)]
+    pub price_pct: Option<DecimalText>,
     pub price_abs: DecimalText,
-    pub qty_pct: DecimalText,
+    /// Deprecated: `qty_tolerance_pct` as a fraction; ignored when that is given.
+    #[schema(deprecated)]
+    pub qty_pct: Option<DecimalText>,
 }
 
+/// Tolerances in percent (`price_tolerance_pct`, `qty_tolerance_pct`); the deprecated
+/// fraction fields `price_pct` and `qty_pct` are still read when the percentages are absent.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSetIn {
-    pub price_pct: DecimalText,
+    /// Unit-price tolerance in percent of the PO price (`"2.5"` = 2.5 %, 0 to 100).
+    pub price_tolerance_pct: Option<DecimalText>,
+    /// Quantity tolerance in percent (`"0"` = exact, 0 to 100).
+    pub qty_tolerance_pct: Option<DecimalText>,
+    /// Deprecated: `price_tolerance_pct` as a fraction (`"0.025"`).
+    #[schema(deprecated)]
+    pub price_pct: Option<DecimalText>,
     pub price_abs: DecimalText,
-    pub qty_pct: DecimalText,
+    /// Deprecated: `qty_tolerance_pct` as a fraction.
+    #[schema(deprecated)]
+    pub qty_pct: Option<DecimalText>,
     #[serde(default)]
     pub note: String,
     /// Replaces the draft's vendor overrides.
@@ -363,31 +572,51 @@ pub async fn update_draft(
     Json(b): Json<RuleSetIn>,
 ) -> Result<Json<RuleSetOut>, ApiError> {
     authed.require(RULES_WRITE)?;
+    let price_pct = tolerance(
+        "price_tolerance_pct",
+        b.price_tolerance_pct.as_ref(),
+        b.price_pct.as_ref(),
+    )?;
+    let qty_pct = tolerance(
+        "qty_tolerance_pct",
+        b.qty_tolerance_pct.as_ref(),
+        b.qty_pct.as_ref(),
+    )?;
+    let mut overrides = Vec::with_capacity(b.overrides.len());
+    for (i, o) in b.overrides.into_iter().enumerate() {
+        overrides.push(pb::VendorTolerance {
+            price_pct: tolerance(
+                &format!("overrides[{i}].price_tolerance_pct"),
+                o.price_tolerance_pct.as_ref(),
+                o.price_pct.as_ref(),
+            )?,
+            qty_pct: tolerance(
+                &format!("overrides[{i}].qty_tolerance_pct"),
+                o.qty_tolerance_pct.as_ref(),
+                o.qty_pct.as_ref(),
+            )?,
+            vendor_id: o.vendor_id,
+            price_abs: o.price_abs.0,
+        });
+    }
     let r = state
         .invoice
         .clone()
-        .update_rule_set_draft(
-            authed.forward.request(pb::RuleSetInput {
-                version: version(&v)?,
-                price_pct: b.price_pct.0,
-                price_abs: b.price_abs.0,
-                qty_pct: b.qty_pct.0,
-                note: b.note,
-                overrides: b
-                    .overrides
-                    .into_iter()
-                    .map(|o| pb::VendorTolerance {
-                        vendor_id: o.vendor_id,
-                        price_pct: o.price_pct.0,
-                        price_abs: o.price_abs.0,
-                        qty_pct: o.qty_pct.0,
-                    })
-                    .collect(),
-            }),
-        )
+        .update_rule_set_draft(authed.forward.request(pb::RuleSetInput {
+            version: version(&v)?,
+            price_pct,
+            price_abs: b.price_abs.0,
+            qty_pct,
+            note: b.note,
+            overrides,
+        }))
         .await?
         .into_inner();
-    Ok(Json(r.into()))
+    Ok(Json(
+        named_rule_sets(&state, &authed.forward, vec![r.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 /// Every later match uses the published version; it is recorded on each result.
@@ -409,7 +638,11 @@ pub async fn publish(
         }))
         .await?
         .into_inner();
-    Ok(Json(r.into()))
+    Ok(Json(
+        named_rule_sets(&state, &authed.forward, vec![r.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/matching/rule-sets/{version}", operation_id = "discardRuleSetDraft",

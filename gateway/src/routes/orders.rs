@@ -2,10 +2,10 @@
 
 use crate::extract::Json;
 use crate::extract::{Path, Query};
+use crate::routes::created::created;
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,7 @@ pub struct PoLineIn {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"po_number": "PO-2026-0042", "vendor_id": "5b0c6a8e-2f4d-4e41-9d7a-0c3e1f2a4b6d", "currency": "USD", "order_date": "2026-11-02", "match_type": "3way", "lines": [{"line_number": 1, "description": "A4 paper, 80 g, box of 5 reams", "quantity": "10", "unit_price": "24.50", "unit": "box", "gl_account": "6100", "cost_centre": "OPS"}]}))]
 pub struct PurchaseOrderIn {
     pub po_number: String,
     #[schema(format = Uuid)]
@@ -69,7 +70,10 @@ pub struct PurchaseOrderOut {
     #[schema(format = Uuid)]
     pub id: String,
     pub po_number: String,
-    #[schema(format = Uuid)]
+    /// The vendor ordered from.
+    pub vendor: Option<super::conventions::VendorRef>,
+    /// Deprecated: `vendor.id`.
+    #[schema(format = Uuid, deprecated)]
     pub vendor_id: String,
     pub currency: String,
     #[schema(value_type = crate::openapi::PurchaseOrderStatus)]
@@ -90,6 +94,10 @@ impl From<pb::PurchaseOrder> for PurchaseOrderOut {
         Self {
             id: p.id,
             po_number: p.po_number,
+            vendor: p.vendor.map(|v| super::conventions::VendorRef {
+                id: v.id,
+                name: v.name,
+            }),
             vendor_id: p.vendor_id,
             currency: p.currency,
             status: p.status,
@@ -125,7 +133,9 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     #[param(format = Uuid)]
     pub vendor_id: Option<String>,
-    #[param(value_type = Option<crate::openapi::PurchaseOrderStatus>)]
+    /// One or more statuses: repeat the parameter (`status=a&status=b`) or separate them with
+    /// commas (`status=a,b`).
+    #[param(value_type = Option<Vec<crate::openapi::PurchaseOrderStatus>>, style = Form, explode)]
     pub status: Option<String>,
 }
 
@@ -160,7 +170,8 @@ pub async fn list_pos(
 
 #[utoipa::path(post, path = "/api/v1/purchase-orders", operation_id = "createPurchaseOrder",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = PurchaseOrderIn,
-    responses((status = 201, body = PurchaseOrderOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = PurchaseOrderOut, headers(("Location" = String, description = "`/api/v1/purchase-orders/{id}`"))), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_po(
     State(state): State<AppState>,
@@ -196,7 +207,8 @@ pub async fn create_po(
         )
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(PurchaseOrderOut::from(po))))
+    let po = PurchaseOrderOut::from(po);
+    Ok(created(format!("/api/v1/purchase-orders/{}", po.id), po))
 }
 
 #[utoipa::path(get, path = "/api/v1/purchase-orders/{id}", operation_id = "getPurchaseOrder",
@@ -228,11 +240,18 @@ pub struct ReceiptLineIn {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"receipt_number": "GR-2026-0107", "po_id": "9d2e4f60-7a1b-4c3d-8e5f-6a7b8c9d0e1f", "received_on": "2026-11-10", "lines": [{"po_line_number": 1, "quantity": "10"}]}))]
 pub struct GoodsReceiptIn {
     pub receipt_number: String,
     #[schema(format = Uuid)]
     pub po_id: String,
-    pub received_at: String,
+    /// The date the goods arrived (`YYYY-MM-DD`). Required unless `received_at` is given.
+    #[schema(format = Date)]
+    pub received_on: Option<String>,
+    /// Deprecated spelling of `received_on`: a date, or an RFC 3339 instant whose UTC date is
+    /// kept. When both are given they must name the same day.
+    #[schema(deprecated)]
+    pub received_at: Option<String>,
     pub lines: Vec<ReceiptLineIn>,
 }
 
@@ -254,6 +273,11 @@ pub struct GoodsReceiptOut {
     #[schema(format = Uuid)]
     pub po_id: String,
     pub po_number: String,
+    /// The date the goods arrived.
+    #[schema(format = Date)]
+    pub received_on: String,
+    /// Deprecated: the same date as `received_on` (a date despite the `_at` suffix).
+    #[schema(format = Date, deprecated)]
     pub received_at: String,
     pub lines: Vec<ReceiptLineOut>,
     #[schema(format = DateTime)]
@@ -267,6 +291,7 @@ impl From<pb::GoodsReceipt> for GoodsReceiptOut {
             receipt_number: r.receipt_number,
             po_id: r.po_id,
             po_number: r.po_number,
+            received_on: r.received_at.clone(),
             received_at: r.received_at,
             lines: r
                 .lines
@@ -314,7 +339,8 @@ pub async fn list_receipts(
 
 #[utoipa::path(post, path = "/api/v1/goods-receipts", operation_id = "createGoodsReceipt",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = GoodsReceiptIn,
-    responses((status = 201, body = GoodsReceiptOut), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = GoodsReceiptOut, headers(("Location" = String, description = "`/api/v1/goods-receipts/{id}`"))), (status = 400, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create_receipt(
     State(state): State<AppState>,
     authed: Authed,
@@ -328,7 +354,8 @@ pub async fn create_receipt(
             authed.forward.request(pb::GoodsReceiptInput {
                 receipt_number: b.receipt_number,
                 po_id: b.po_id,
-                received_at: b.received_at,
+                received_at: b.received_at.unwrap_or_default(),
+                received_on: b.received_on.unwrap_or_default(),
                 lines: b
                     .lines
                     .into_iter()
@@ -341,7 +368,8 @@ pub async fn create_receipt(
         )
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(GoodsReceiptOut::from(r))))
+    let r = GoodsReceiptOut::from(r);
+    Ok(created(format!("/api/v1/goods-receipts/{}", r.id), r))
 }
 
 #[utoipa::path(get, path = "/api/v1/goods-receipts/{id}", operation_id = "getGoodsReceipt",

@@ -4,11 +4,12 @@
 
 use crate::extract::Json;
 use crate::extract::{Path, Query};
+use crate::routes::created::created;
 use ap_proto::common::v1::PageRequest;
 use ap_proto::payment::v1 as pb;
 use ap_types::Role;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -23,36 +24,19 @@ use crate::state::AppState;
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const READ: &[Role] = &[Role::Admin, Role::Auditor];
 
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// Wraps `msg` for the payment service with the caller's context and `Idempotency-Key`.
-fn request<T>(authed: &Authed, headers: &HeaderMap, msg: T) -> Result<tonic::Request<T>, ApiError> {
-    let mut req = authed.forward.request(msg);
-    if let Some(key) = headers.get(IDEMPOTENCY_KEY) {
-        let key = key
-            .to_str()
-            .ok()
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() <= 255)
-            .ok_or_else(|| {
-                ApiError::field(
-                    "Idempotency-Key",
-                    "must be 1 to 255 visible ASCII characters",
-                )
-            })?;
-        let value = key.parse().map_err(|_| {
-            ApiError::field(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-        })?;
-        req.metadata_mut().insert(IDEMPOTENCY_KEY, value);
-    }
-    Ok(req)
+/// Wraps `msg` for the payment service with the caller's context; the `Idempotency-Key`
+/// travels with it (checked when the caller was extracted).
+fn request<T>(
+    authed: &Authed,
+    _headers: &HeaderMap,
+    msg: T,
+) -> Result<tonic::Request<T>, ApiError> {
+    Ok(authed.forward.request(msg))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"payment_method": "WIRE", "payment_reference": "WIRE-20261201-0042", "payment_date": "2026-12-01"}))]
 pub struct PaymentIn {
     /// `ACH`, `WIRE` or `CHECK`.
     #[schema(value_type = crate::openapi::PaymentMethod)]
@@ -65,6 +49,7 @@ pub struct PaymentIn {
 
 /// The answer to recording a payment.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"invoice_id": "3f1e2d4c-5b6a-4798-8a1b-2c3d4e5f6a7b", "payment_status": "completed", "payment_date": "2026-12-01", "payment_method": "WIRE", "payment_reference": "WIRE-20261201-0042", "payment_id": "c4d5e6f7-0a1b-4c2d-9e3f-4a5b6c7d8e9f", "amount": "1320.00", "currency": "USD"}))]
 pub struct PaymentRecordedOut {
     #[schema(format = Uuid)]
     pub invoice_id: String,
@@ -89,8 +74,13 @@ pub struct PaymentOut {
     #[schema(format = Uuid)]
     pub invoice_id: String,
     pub invoice_number: Option<String>,
-    #[schema(format = Uuid)]
+    /// The vendor paid.
+    pub vendor: Option<super::conventions::VendorRef>,
+    /// Deprecated: `vendor.id`.
+    #[schema(format = Uuid, deprecated)]
     pub vendor_id: Option<String>,
+    /// Deprecated: `vendor.name`.
+    #[schema(deprecated)]
     pub vendor_name: Option<String>,
     /// `pending`, `completed` or `failed`.
     #[schema(value_type = crate::openapi::PaymentStatus)]
@@ -105,6 +95,10 @@ pub struct PaymentOut {
     pub currency: String,
     #[schema(format = Uuid)]
     pub run_id: Option<String>,
+    /// Who recorded the payment (or created its run).
+    pub recorded_by: Option<super::conventions::UserRef>,
+    /// Deprecated: `recorded_by.id`.
+    #[schema(deprecated)]
     pub created_by: String,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -119,6 +113,7 @@ impl From<pb::Payment> for PaymentOut {
             id: p.id,
             invoice_id: p.invoice_id,
             invoice_number: opt(p.invoice_number),
+            vendor: super::conventions::VendorRef::of(&p.vendor_id, &p.vendor_name),
             vendor_id: opt(p.vendor_id),
             vendor_name: opt(p.vendor_name),
             status: p.status,
@@ -129,12 +124,57 @@ impl From<pb::Payment> for PaymentOut {
             discount_amount: p.discount_amount,
             currency: p.currency,
             run_id: opt(p.run_id),
+            recorded_by: None,
             created_by: p.created_by,
             created_at: p.created_at,
             completed_at: opt(p.completed_at),
             failure_reason: opt(p.failure_reason),
         }
     }
+}
+
+/// Names who recorded `items` (one directory call).
+async fn named_payments(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut items: Vec<PaymentOut>,
+) -> Vec<PaymentOut> {
+    let people = super::conventions::People::lookup(
+        state,
+        forward,
+        items.iter().map(|p| p.created_by.as_str()),
+        [],
+    )
+    .await;
+    for p in &mut items {
+        p.recorded_by = people.by_id(&p.created_by);
+    }
+    items
+}
+
+/// Names the creators and approvers of `runs` (one directory call).
+async fn named_runs(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut runs: Vec<RunOut>,
+) -> Vec<RunOut> {
+    let people = super::conventions::People::lookup(
+        state,
+        forward,
+        [],
+        runs.iter()
+            .flat_map(|r| [Some(r.created_by.as_str()), r.approved_by.as_deref()])
+            .flatten(),
+    )
+    .await;
+    for r in &mut runs {
+        r.creator = people.by_id_or_email("", &r.created_by);
+        r.approver = r
+            .approved_by
+            .as_deref()
+            .and_then(|e| people.by_id_or_email("", e));
+    }
+    runs
 }
 
 /// Pays one approved invoice (ADMIN). 400 names the current status when the invoice is not
@@ -186,7 +226,9 @@ pub struct PaymentQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-    #[param(value_type = Option<crate::openapi::PaymentStatus>)]
+    /// One or more statuses: repeat the parameter (`status=a&status=b`) or separate them with
+    /// commas (`status=a,b`).
+    #[param(value_type = Option<Vec<crate::openapi::PaymentStatus>>, style = Form, explode)]
     pub status: Option<String>,
     #[param(format = Uuid)]
     pub invoice_id: Option<String>,
@@ -225,7 +267,12 @@ pub async fn list_payments(
         .await?
         .into_inner();
     Ok(Json(Page {
-        items: resp.items.into_iter().map(PaymentOut::from).collect(),
+        items: named_payments(
+            &state,
+            &authed.forward,
+            resp.items.into_iter().map(PaymentOut::from).collect(),
+        )
+        .await,
         next_cursor: opt(resp.next_cursor),
     }))
 }
@@ -248,11 +295,16 @@ pub async fn get_payment(
         .get_payment(request(&authed, &headers, pb::IdRequest { id })?)
         .await?
         .into_inner();
-    Ok(Json(p.into()))
+    Ok(Json(
+        named_payments(&state, &authed.forward, vec![p.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"pay_by_date": "2026-12-15", "currency": "USD", "method": "ACH"}))]
 pub struct RunIn {
     /// Pays approved invoices due on or before this date (`YYYY-MM-DD`).
     #[schema(format = Date)]
@@ -353,7 +405,15 @@ pub struct RunOut {
     pub items: Option<Vec<RunItemOut>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclusions: Option<Vec<RunExclusionOut>>,
+    /// Who created the run.
+    pub creator: Option<super::conventions::UserRef>,
+    /// Who approved it (a different admin).
+    pub approver: Option<super::conventions::UserRef>,
+    /// Deprecated: `creator.email`.
+    #[schema(deprecated)]
     pub created_by: String,
+    /// Deprecated: `approver.email`.
+    #[schema(deprecated)]
     pub approved_by: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -437,6 +497,8 @@ impl RunOut {
                     })
                     .collect()
             }),
+            creator: None,
+            approver: None,
             created_by: r.created_by,
             approved_by: opt(r.approved_by),
             created_at: r.created_at,
@@ -453,7 +515,7 @@ impl RunOut {
 #[utoipa::path(post, path = "/api/v1/payment-runs", operation_id = "createPaymentRun",
     extensions(("x-roles" = json!(["ADMIN"]))), tag = "payments", request_body = RunIn,
     params(("Idempotency-Key" = Option<String>, Header, description = "replays the first response")),
-    responses((status = 201, body = RunOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = RunOut, headers(("Location" = String, description = "`/api/v1/payment-runs/{id}`"))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_run(
@@ -477,7 +539,10 @@ pub async fn create_run(
         )?)
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(RunOut::build(r, true))))
+    let run = named_runs(&state, &authed.forward, vec![RunOut::build(r, true)])
+        .await
+        .remove(0);
+    Ok(created(format!("/api/v1/payment-runs/{}", run.id), run))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -485,7 +550,9 @@ pub struct RunQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-    #[param(value_type = Option<crate::openapi::PaymentRunStatus>)]
+    /// One or more statuses: repeat the parameter (`status=a&status=b`) or separate them with
+    /// commas (`status=a,b`).
+    #[param(value_type = Option<Vec<crate::openapi::PaymentRunStatus>>, style = Form, explode)]
     pub status: Option<String>,
 }
 
@@ -517,11 +584,15 @@ pub async fn list_runs(
         .await?
         .into_inner();
     Ok(Json(Page {
-        items: resp
-            .items
-            .into_iter()
-            .map(|r| RunOut::build(r, false))
-            .collect(),
+        items: named_runs(
+            &state,
+            &authed.forward,
+            resp.items
+                .into_iter()
+                .map(|r| RunOut::build(r, false))
+                .collect(),
+        )
+        .await,
         next_cursor: opt(resp.next_cursor),
     }))
 }
@@ -544,7 +615,11 @@ pub async fn get_run(
         .get_run(request(&authed, &headers, pb::IdRequest { id })?)
         .await?
         .into_inner();
-    Ok(Json(RunOut::build(r, true)))
+    Ok(Json(
+        named_runs(&state, &authed.forward, vec![RunOut::build(r, true)])
+            .await
+            .remove(0),
+    ))
 }
 
 /// Approves a draft run; refused (403) for the admin who created it.
@@ -568,7 +643,11 @@ pub async fn approve_run(
         .approve_run(request(&authed, &headers, pb::IdRequest { id })?)
         .await?
         .into_inner();
-    Ok(Json(RunOut::build(r, true)))
+    Ok(Json(
+        named_runs(&state, &authed.forward, vec![RunOut::build(r, true)])
+            .await
+            .remove(0),
+    ))
 }
 
 /// Executes an approved run: writes its bank file and marks its invoices paid.
@@ -592,7 +671,11 @@ pub async fn execute_run(
         .execute_run(request(&authed, &headers, pb::IdRequest { id })?)
         .await?
         .into_inner();
-    Ok(Json(RunOut::build(r, true)))
+    Ok(Json(
+        named_runs(&state, &authed.forward, vec![RunOut::build(r, true)])
+            .await
+            .remove(0),
+    ))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -628,7 +711,11 @@ pub async fn cancel_run(
         )?)
         .await?
         .into_inner();
-    Ok(Json(RunOut::build(r, true)))
+    Ok(Json(
+        named_runs(&state, &authed.forward, vec![RunOut::build(r, true)])
+            .await
+            .remove(0),
+    ))
 }
 
 /// The run's bank file (NACHA, pain.001 XML or the CSV check register), once executed.
@@ -684,22 +771,31 @@ pub async fn invoice_audit_entries(
     state: &AppState,
     authed: &Authed,
     id: &str,
-) -> Vec<AuditEntryOut> {
+    page: &ap_proto::common::v1::PageRequest,
+) -> (Vec<AuditEntryOut>, bool) {
     match state
         .payment
         .clone()
-        .get_invoice_payment_audit(authed.forward.request(pb::IdRequest { id: id.to_owned() }))
+        .get_invoice_payment_audit(authed.forward.request(pb::AuditPageRequest {
+            id: id.to_owned(),
+            limit: page.limit,
+            cursor: page.cursor.clone(),
+        }))
         .await
     {
-        Ok(t) => t
-            .into_inner()
-            .items
-            .into_iter()
-            .map(|e| super::invoices::audit_entry_out!(e))
-            .collect(),
+        Ok(t) => {
+            let t = t.into_inner();
+            let more = !t.next_cursor.is_empty();
+            let items = t
+                .items
+                .into_iter()
+                .map(|e| super::invoices::audit_entry_out!(e))
+                .collect();
+            (items, more)
+        }
         Err(e) => {
             tracing::warn!(grpc.code = ?e.code(), "payment audit entries unavailable");
-            Vec::new()
+            (Vec::new(), false)
         }
     }
 }

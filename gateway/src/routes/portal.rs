@@ -5,6 +5,7 @@
 
 use crate::extract::Json;
 use crate::extract::{Path, Query};
+use crate::routes::created::created;
 use ap_proto::auth::v1 as auth_pb;
 use ap_proto::common::v1::PageRequest;
 use ap_proto::invoice::v1 as pb;
@@ -44,7 +45,7 @@ pub struct InviteOut {
 /// Invites a vendor to the portal. A new invitation replaces the vendor's previous token.
 #[utoipa::path(post, path = "/api/v1/portal/auth/invite", operation_id = "invitePortalVendor",
     extensions(("x-roles" = json!(["ADMIN"]))), tag = "vendor portal", request_body = InviteIn,
-    responses((status = 201, body = InviteOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 201, body = InviteOut, headers(("Location" = String, description = "`/api/v1/portal/auth/invite/{vendor_id}`: revoke with DELETE"))), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn invite(
     State(state): State<AppState>,
@@ -71,14 +72,14 @@ pub async fn invite(
         )
         .await?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(InviteOut {
+    Ok(created(
+        format!("/api/v1/portal/auth/invite/{}", i.vendor_id),
+        InviteOut {
             token: i.token,
             vendor_id: i.vendor_id,
             expires_at: i.expires_at,
             invite_url: i.invite_url,
-        }),
+        },
     ))
 }
 
@@ -240,8 +241,8 @@ pub struct DisputeOut {
 /// it is open.
 #[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/dispute", operation_id = "disputePortalInvoice",
     extensions(("x-roles" = json!(["VENDOR"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = DisputeIn,
-    responses((status = 201, body = DisputeOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body."), ("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = DisputeIn,
+    responses((status = 201, body = DisputeOut, headers(("Location" = String, description = "`/api/v1/portal/invoices/{id}`: the disputed invoice"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody, description = "the invoice is being paid in a payment run")),
     security(("bearer" = [])))]
@@ -262,39 +263,46 @@ pub async fn dispute(
         }))
         .await?
         .into_inner();
-    Ok((
-        StatusCode::CREATED,
-        Json(DisputeOut {
+    Ok(created(
+        format!("/api/v1/portal/invoices/{}", d.invoice_id),
+        DisputeOut {
             id: d.id,
             invoice_id: d.invoice_id,
             reason: d.reason,
             description: d.description,
             status: d.status,
             created_at: d.created_at,
-        }),
+        },
     ))
 }
 
-/// The vendor-facing conversation of the invoice (never internal notes).
+/// The vendor-facing conversation of the invoice (never internal notes), oldest first
+/// (`created_at`, then id), a keyset page at a time.
 #[utoipa::path(get, path = "/api/v1/portal/invoices/{id}/messages", operation_id = "listPortalInvoiceMessages",
     extensions(("x-roles" = json!(["VENDOR"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal",
-    responses((status = 200, body = MessagesOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
+    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID)."), crate::routes::PageQuery), tag = "vendor portal",
+    responses((status = 200, body = MessagesOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn messages(
     State(state): State<AppState>,
     vendor: VendorAuthed,
     Path(id): Path<String>,
+    Query(page): Query<crate::routes::PageQuery>,
 ) -> Result<Json<MessagesOut>, ApiError> {
     let id = path_id(&id, "Invoice")?;
+    let page = page.request()?;
     let resp = state
         .invoice
         .clone()
-        .portal_list_messages(vendor.forward.request(pb::IdRequest { id }))
+        .portal_list_messages(vendor.forward.request(pb::ListByIdRequest {
+            id,
+            page: Some(page),
+        }))
         .await?
         .into_inner();
     Ok(Json(MessagesOut {
         items: resp.items.into_iter().map(Into::into).collect(),
+        next_cursor: opt(resp.next_cursor),
     }))
 }
 
@@ -307,8 +315,8 @@ pub struct VendorMessageIn {
 /// A message from the vendor to AP on the invoice.
 #[utoipa::path(post, path = "/api/v1/portal/invoices/{id}/messages", operation_id = "postPortalInvoiceMessage",
     extensions(("x-roles" = json!(["VENDOR"]))),
-    params(("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = VendorMessageIn,
-    responses((status = 201, body = MessageOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body."), ("id" = uuid::Uuid, Path, description = "Identifier (UUID).")), tag = "vendor portal", request_body = VendorMessageIn,
+    responses((status = 201, body = MessageOut, headers(("Location" = String, description = "`/api/v1/portal/invoices/{id}/messages`: the thread the message joined"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 404, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn post_message(
     State(state): State<AppState>,
@@ -317,6 +325,7 @@ pub async fn post_message(
     Json(b): Json<VendorMessageIn>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path_id(&id, "Invoice")?;
+    let location = format!("/api/v1/portal/invoices/{id}/messages");
     let m = state
         .invoice
         .clone()
@@ -326,15 +335,16 @@ pub async fn post_message(
         }))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(MessageOut::from(m))))
+    Ok(created(location, MessageOut::from(m)))
 }
 
 /// Submits an invoice document (multipart `file`; same size and type checks as the staff
 /// upload). The vendor is the token's: a `vendor_id` form field is ignored.
 #[utoipa::path(post, path = "/api/v1/portal/invoices/upload", operation_id = "uploadPortalInvoice",
     extensions(("x-roles" = json!(["VENDOR"]))), tag = "vendor portal",
-    request_body(content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
-    responses((status = 201, body = PortalInvoiceOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    request_body(content = crate::routes::invoices::UploadForm, content_type = "multipart/form-data", description = "field `file`: PDF, PNG, JPEG, TIFF or UBL/CII XML, at most 20 MiB"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = PortalInvoiceOut, headers(("Location" = String, description = "`/api/v1/portal/invoices/{id}`"))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
               (status = 429, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -352,5 +362,6 @@ pub async fn upload(
         .portal_get_invoice(vendor.forward.request(pb::IdRequest { id: invoice.id }))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(PortalInvoiceOut::from(i))))
+    let i = PortalInvoiceOut::from(i);
+    Ok(created(format!("/api/v1/portal/invoices/{}", i.id), i))
 }

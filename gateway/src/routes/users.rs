@@ -2,6 +2,7 @@
 
 use crate::extract::Json;
 use crate::extract::{Path, Query};
+use crate::routes::created::created;
 use ap_proto::auth::v1 as pb;
 use ap_proto::common::v1::PageRequest;
 use ap_types::Role;
@@ -124,7 +125,8 @@ pub async fn list(
 
 #[utoipa::path(post, path = "/api/v1/admin/users", operation_id = "createUser",
     extensions(("x-roles" = json!(["ADMIN"]))), tag = "users", request_body = CreateUserIn,
-    responses((status = 201, body = UserOut), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = UserOut, headers(("Location" = String, description = "`/api/v1/admin/users/{id}`"))), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -141,7 +143,8 @@ pub async fn create(
             role: body.role,
         }))
         .await?;
-    Ok((StatusCode::CREATED, Json(UserOut::from(user.into_inner()))))
+    let user = UserOut::from(user.into_inner());
+    Ok(created(format!("/api/v1/admin/users/{}", user.id), user))
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/users/{id}", operation_id = "getUser",

@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::Page;
+use super::created::created;
 use super::input::{opt, path_id};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Authed;
@@ -52,16 +53,47 @@ pub struct BankAccountOut {
     pub routing_number: Option<String>,
     #[schema(value_type = crate::openapi::BankAccountStatus)]
     pub status: String,
+    /// Who entered (set or changed) these details.
+    pub entered_by: Option<super::conventions::UserRef>,
+    /// Who verified them (a different user); null while unverified.
+    pub verifier: Option<super::conventions::UserRef>,
+    /// Deprecated: `entered_by.id`.
+    #[schema(format = Uuid, deprecated)]
     pub changed_by: Option<String>,
     #[schema(format = DateTime)]
     pub changed_at: String,
+    /// Deprecated: `verifier.id`.
+    #[schema(format = Uuid, deprecated)]
     pub verified_by: Option<String>,
     #[schema(format = DateTime)]
     pub verified_at: Option<String>,
 }
 
+/// Names the people behind the bank details of `items` (one directory call).
+async fn named_vendors(
+    state: &AppState,
+    forward: &crate::extract::Forward,
+    mut items: Vec<VendorOut>,
+) -> Vec<VendorOut> {
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|v| v.bank_account.as_ref())
+        .flat_map(|b| [b.changed_by.clone(), b.verified_by.clone()])
+        .flatten()
+        .collect();
+    let people =
+        super::conventions::People::lookup(state, forward, ids.iter().map(String::as_str), [])
+            .await;
+    for b in items.iter_mut().filter_map(|v| v.bank_account.as_mut()) {
+        b.entered_by = b.changed_by.as_deref().and_then(|i| people.by_id(i));
+        b.verifier = b.verified_by.as_deref().and_then(|i| people.by_id(i));
+    }
+    items
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Acme Office Supplies", "legal_name": "Acme Office Supplies GmbH", "tax_id": "DE123456789", "email": "billing@acme.example", "address": "Hauptstr. 1, 10115 Berlin", "country": "DE", "currency": "EUR", "payment_terms": "NET30", "payment_terms_days": 30, "category": "office", "aliases": ["ACME"], "bank_account": {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}, "po_required": true}))]
 pub struct VendorIn {
     pub name: String,
     #[serde(default)]
@@ -152,6 +184,8 @@ impl From<pb::Vendor> for VendorOut {
                 bic: opt(b.bic),
                 routing_number: opt(b.routing_number),
                 status: b.status,
+                entered_by: None,
+                verifier: None,
                 changed_by: opt(b.changed_by),
                 changed_at: b.changed_at,
                 verified_by: opt(b.verified_by),
@@ -208,14 +242,43 @@ pub async fn list(
         .await?
         .into_inner();
     Ok(Json(Page {
-        items: resp.items.into_iter().map(VendorOut::from).collect(),
+        items: named_vendors(
+            &state,
+            &authed.forward,
+            resp.items.into_iter().map(VendorOut::from).collect(),
+        )
+        .await,
         next_cursor: opt(resp.next_cursor),
     }))
 }
 
+/// A created vendor, with warnings about likely duplicates that did not block the creation.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorCreatedOut {
+    #[serde(flatten)]
+    pub vendor: VendorOut,
+    /// `similar_vendor_name`: a live vendor with a near-identical name (case, punctuation and
+    /// legal form ignored) and no tax id in common. Absent when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<VendorWarningOut>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct VendorWarningOut {
+    /// `similar_vendor_name`.
+    pub code: String,
+    #[schema(format = Uuid)]
+    pub existing_id: String,
+    pub message: String,
+}
+
+/// Creates a vendor. A tax id another live vendor has (compared without spaces, dots, dashes
+/// or case) is a 409 `duplicate_vendor` naming it in `existing_id`.
 #[utoipa::path(post, path = "/api/v1/vendors", operation_id = "createVendor",
     extensions(("x-roles" = json!(["AP_ANALYST", "ADMIN"]))), tag = "master data", request_body = VendorIn,
-    responses((status = 201, body = VendorOut), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to a retry with the same key and body; 409 for a different body.")),
+    responses((status = 201, body = VendorCreatedOut, headers(("Location" = String, description = "`/api/v1/vendors/{id}`"))),
+        (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -243,7 +306,22 @@ pub async fn create(
         }))
         .await?
         .into_inner();
-    Ok((StatusCode::CREATED, Json(VendorOut::from(vendor))))
+    let warnings = vendor
+        .warnings
+        .iter()
+        .map(|w| VendorWarningOut {
+            code: w.code.clone(),
+            existing_id: w.existing_id.clone(),
+            message: w.message.clone(),
+        })
+        .collect();
+    let vendor = named_vendors(&state, &authed.forward, vec![vendor.into()])
+        .await
+        .remove(0);
+    Ok(created(
+        format!("/api/v1/vendors/{}", vendor.id),
+        VendorCreatedOut { vendor, warnings },
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/vendors/{id}", operation_id = "getVendor",
@@ -263,7 +341,11 @@ pub async fn get(
         .get_vendor(authed.forward.request(pb::IdRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(v.into()))
+    Ok(Json(
+        named_vendors(&state, &authed.forward, vec![v.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/vendors/{id}", operation_id = "updateVendor",
@@ -299,7 +381,11 @@ pub async fn update(
         }))
         .await?
         .into_inner();
-    Ok(Json(v.into()))
+    Ok(Json(
+        named_vendors(&state, &authed.forward, vec![v.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/vendors/{id}", operation_id = "deleteVendor",
@@ -345,7 +431,11 @@ pub async fn set_bank_account(
         }))
         .await?
         .into_inner();
-    Ok(Json(v.into()))
+    Ok(Json(
+        named_vendors(&state, &authed.forward, vec![v.into()])
+            .await
+            .remove(0),
+    ))
 }
 
 /// Verifies the current bank details; refused (403) for the person who entered them.
@@ -366,5 +456,9 @@ pub async fn verify_bank_account(
         .verify_bank_account(authed.forward.request(pb::IdRequest { id }))
         .await?
         .into_inner();
-    Ok(Json(v.into()))
+    Ok(Json(
+        named_vendors(&state, &authed.forward, vec![v.into()])
+            .await
+            .remove(0),
+    ))
 }

@@ -96,6 +96,15 @@ async fn a_line_total_beyond_the_amount_columns_is_a_400_naming_the_line_not_a_r
     assert_eq!(errors[0].0, "lines[0]");
     assert!(errors[0].1.contains("too large"), "{errors:?}");
 
+    // A product finer than the columns' four decimals is named for what it is.
+    let fine = po("PO-FINE", &v, "USD", json!([line("0.0001", "0.01")]));
+    let errors = refused(create_po(&app, &token, fine).await).await;
+    assert_eq!(errors[0].0, "lines[0]", "{errors:?}");
+    assert!(
+        errors[0].1.contains("0.000001") && errors[0].1.contains("decimal places"),
+        "{errors:?}"
+    );
+
     // Each line fits, the order total does not.
     let two = json!([
         {"line_number": 1, "description": "A", "quantity": "1", "unit_price": "99999999999999"},
@@ -247,5 +256,45 @@ async fn amounts_are_read_back_unchanged_with_the_currency_scale() {
             );
             assert_eq!(body["total_amount"], want_total, "{body}");
         }
+    }
+}
+
+/// An extracted invoice of a non-PO vendor in `currency`; returns its id.
+async fn invoice_in(app: &TestApp, admin: &str, currency: &str, total: &str) -> String {
+    let v = ok_json(
+        call(app, Method::POST, "/api/v1/vendors", admin,
+             Some(json!({"name": format!("Approval {currency}"), "currency": currency, "po_required": false}))).await,
+        201,
+    )
+    .await;
+    let vendor = v["id"].as_str().expect("vendor id").to_owned();
+    let id = uuid::Uuid::now_v7().to_string();
+    app.db
+        .client()
+        .await
+        .execute(
+            "INSERT INTO invoice.invoices (id, status, source, vendor_id, vendor_name, invoice_number, \
+               invoice_number_normalized, invoice_date, currency, subtotal, total_amount, amount_due, fields) \
+             VALUES ($1::text::uuid, 'extracted', 'upload', $2::text::uuid, 'Vendor', $3, $3, \
+               current_date, $4, $5::text::numeric, $5::text::numeric, $5::text::numeric, '{}')",
+            &[&id, &vendor, &format!("INV-{currency}"), &currency, &total],
+        )
+        .await
+        .expect("invoice");
+    id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_task_shows_the_amount_at_its_currency_scale() {
+    let app = TestApp::spawn().await;
+    let (_, admin) = app.user_with_token(Role::Admin).await;
+    let (_, approver) = app.user_with_token(Role::Approver).await;
+    crate::approvals::demo_matrix(&app, &admin).await;
+    for (currency, total, shown) in [("JPY", "1000", "1000"), ("BHD", "1.5", "1.500")] {
+        let id = invoice_in(&app, &admin, currency, total).await;
+        crate::approvals::to_approval(&app, &admin, &id).await;
+        let task = crate::fixtures::pending_task(&app, &approver, &id, None).await;
+        assert_eq!(task["currency"], currency, "{task}");
+        assert_eq!(task["amount"], shown, "{currency}: {task}");
     }
 }

@@ -201,6 +201,11 @@ impl ApprovalApp {
         Ok(ap_kit::db::conn(&self.inner.pool).await?)
     }
 
+    /// For the `Idempotency-Key` records, kept beside the data they describe.
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
+    }
+
     /// Active users of a role from the auth service (never called inside a transaction).
     pub(crate) async fn users_of(
         &self,
@@ -224,6 +229,42 @@ impl ApprovalApp {
 /// A list size: default 50, at most 200.
 pub fn page_limit(limit: u32) -> i64 {
     i64::from(if limit == 0 { 50 } else { limit.min(200) })
+}
+
+/// The `(key time, id)` of a list's last row: where the next page starts.
+pub type Keyset = (chrono::DateTime<chrono::Utc>, Uuid);
+
+/// Notifications and held mail: newest first by `(created_at, id)`.
+pub const NEWEST_FIRST: &str = "-created_at";
+/// The approval inbox (`pending`, `all_open`): soonest due first by `(due_at, id)`.
+pub const SOONEST_DUE: &str = "due_at";
+/// The caller's decisions (`decided`): most recently decided first by `(decided_at, id)`.
+pub const LATEST_DECIDED: &str = "-decided_at";
+
+/// Reads an optional `(time, id)` cursor made for the order `sort`.
+pub fn keyset_after(cursor: &str, sort: &str) -> Result<Option<Keyset>, AppError> {
+    ap_types::cursor::decode_time_id(cursor, sort)
+        .map_err(|e| AppError::invalid("cursor", e.to_string()))
+}
+
+/// Trims a page fetched with one row too many to `limit` rows and returns the cursor of its
+/// last row, for the order `sort`, when more rows follow.
+pub fn split_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    sort: &str,
+    key: impl Fn(&T) -> Keyset,
+) -> Option<String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| {
+            let (t, id) = key(r);
+            ap_types::cursor::encode_time_id(sort, t, id)
+        })
+    } else {
+        None
+    }
 }
 
 pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {

@@ -88,12 +88,13 @@ impl ApprovalService for ApprovalGrpc {
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let caller = self.caller(&req)?;
         let r = req.get_ref();
-        let items = self
+        let (items, next) = self
             .app
-            .list_tasks(&caller, r.status.trim(), r.limit)
+            .list_tasks(&caller, r.status.trim(), r.limit, &r.cursor)
             .await?;
         Ok(Response::new(pb::ListTasksResponse {
             items: items.into_iter().map(convert::task).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -195,11 +196,23 @@ impl ApprovalService for ApprovalGrpc {
         req: Request<pb::MatrixRuleInput>,
     ) -> Result<Response<pb::MatrixRule>, Status> {
         let caller = self.caller(&req)?;
-        Ok(Response::new(convert::rule(
-            self.app
-                .save_matrix_rule(&caller, None, req.get_ref())
-                .await?,
-        )))
+        let key = ap_kit::idempotency::key_from_metadata(req.metadata())?;
+        let hash = ap_kit::idempotency::message_hash("CreateMatrixRule", req.get_ref());
+        let keyed = key.as_deref().map(|key| ap_kit::idempotency::Keyed {
+            key,
+            scope: caller.principal.user_id.as_uuid(),
+            operation: "CreateMatrixRule",
+            request_hash: &hash,
+        });
+        let rule = ap_kit::idempotency::run(self.app.pool(), keyed, || async {
+            Ok::<_, Status>(convert::rule(
+                self.app
+                    .save_matrix_rule(&caller, None, req.get_ref())
+                    .await?,
+            ))
+        })
+        .await?;
+        Ok(Response::new(rule))
     }
 
     async fn update_matrix_rule(
@@ -268,13 +281,14 @@ impl ApprovalService for ApprovalGrpc {
     ) -> Result<Response<pb::ListNotificationsResponse>, Status> {
         let caller = self.caller(&req)?;
         let r = req.get_ref();
-        let (rows, unread) = self
+        let (rows, unread, next) = self
             .app
-            .list_notifications(&caller, r.unread_only, r.limit)
+            .list_notifications(&caller, r.unread_only, r.limit, &r.cursor)
             .await?;
         Ok(Response::new(pb::ListNotificationsResponse {
             items: rows.into_iter().map(convert::notification).collect(),
             unread,
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -294,9 +308,11 @@ impl ApprovalService for ApprovalGrpc {
         req: Request<pb::ListHeldMailRequest>,
     ) -> Result<Response<pb::ListHeldMailResponse>, Status> {
         let caller = self.caller(&req)?;
-        let rows = self.app.held_mail(&caller, req.get_ref().limit).await?;
+        let r = req.get_ref();
+        let (rows, next) = self.app.held_mail(&caller, r.limit, &r.cursor).await?;
         Ok(Response::new(pb::ListHeldMailResponse {
             items: rows.into_iter().map(convert::mail).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -309,18 +325,25 @@ impl ApprovalService for ApprovalGrpc {
         let items = self.app.tasks_of_invoice(&caller, id).await?;
         Ok(Response::new(pb::ListTasksResponse {
             items: items.into_iter().map(convert::task).collect(),
+            // All of one invoice's tasks (a handful): one page.
+            next_cursor: String::new(),
         }))
     }
 
     async fn get_invoice_approval_audit(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::AuditPageRequest>,
     ) -> Result<Response<pb::AuditTimeline>, Status> {
         let caller = self.caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Invoice")?;
-        let rows = self.app.invoice_audit(&caller, id).await?;
+        let r = req.get_ref();
+        let id = known_id(&r.id, "Invoice")?;
+        let (rows, next) = self
+            .app
+            .invoice_audit(&caller, id, &r.cursor, r.limit)
+            .await?;
         Ok(Response::new(pb::AuditTimeline {
             items: rows.into_iter().map(convert::audit_entry).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 }

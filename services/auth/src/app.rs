@@ -15,6 +15,9 @@ use ap_types::Role;
 
 use crate::domain::PolicyError;
 
+/// The order of the user list (and the sort its cursors carry): newest first.
+pub const NEWEST_FIRST: &str = "-created_at";
+
 /// Everything a use-case may fail with, as business outcomes.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -126,6 +129,11 @@ impl AuthApp {
 
     async fn conn(&self) -> Result<ap_kit::db::DbConn, AppError> {
         Ok(ap_kit::db::conn(&self.inner.pool).await?)
+    }
+
+    /// For the `Idempotency-Key` records, kept beside the data they describe.
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
     }
 }
 

@@ -97,8 +97,8 @@ fn user(u: UserView) -> pb::User {
         name: u.name,
         role: u.role,
         is_active: u.is_active,
-        created_at: u.created_at.to_rfc3339(),
-        updated_at: u.updated_at.to_rfc3339(),
+        created_at: ap_types::time::instant(u.created_at),
+        updated_at: ap_types::time::instant(u.updated_at),
     }
 }
 
@@ -157,20 +157,40 @@ impl AuthService for AuthGrpc {
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::User>, Status> {
         let caller = self.caller(&req).await?;
+        let key = ap_kit::idempotency::key_from_metadata(req.metadata())?;
         let b = req.into_inner();
-        let created = self
-            .app
-            .create_user(
-                &caller,
-                NewUser {
-                    email: b.email,
-                    name: b.name,
-                    password: SecretString::from(b.password),
-                    role: b.role,
-                },
-            )
-            .await?;
-        Ok(Response::new(user(created)))
+        // The password stays out of the stored hash (a fast hash of it would undo argon2);
+        // the email is unique, so the rest tells requests apart.
+        let hash = ap_kit::idempotency::message_hash(
+            "CreateUser",
+            &pb::CreateUserRequest {
+                password: String::new(),
+                ..b.clone()
+            },
+        );
+        let keyed = key.as_deref().map(|key| ap_kit::idempotency::Keyed {
+            key,
+            scope: caller.principal.user_id.as_uuid(),
+            operation: "CreateUser",
+            request_hash: &hash,
+        });
+        let created = ap_kit::idempotency::run(self.app.pool(), keyed, || async {
+            let created = self
+                .app
+                .create_user(
+                    &caller,
+                    NewUser {
+                        email: b.email,
+                        name: b.name,
+                        password: SecretString::from(b.password),
+                        role: b.role,
+                    },
+                )
+                .await?;
+            Ok::<_, Status>(user(created))
+        })
+        .await?;
+        Ok(Response::new(created))
     }
 
     async fn list_users(
@@ -180,13 +200,8 @@ impl AuthService for AuthGrpc {
         let caller = self.caller(&req).await?;
         let b = req.into_inner();
         let page = b.page.unwrap_or_default();
-        let after = match page.cursor.as_str() {
-            "" => None,
-            c => Some(
-                c.parse()
-                    .map_err(|_| Status::invalid_argument("Invalid cursor."))?,
-            ),
-        };
+        let after = ap_types::cursor::decode_time_id(&page.cursor, crate::app::NEWEST_FIRST)
+            .map_err(|e| ap_kit::grpc::bad_cursor(&e))?;
         let limit = if page.limit == 0 { 50 } else { page.limit };
         let role = Some(b.role).filter(|r| !r.is_empty());
         let (items, next) = self
@@ -195,7 +210,9 @@ impl AuthService for AuthGrpc {
             .await?;
         Ok(Response::new(pb::ListUsersResponse {
             items: items.into_iter().map(user).collect(),
-            next_cursor: next.map(|n| n.to_string()).unwrap_or_default(),
+            next_cursor: next
+                .map(|(t, id)| ap_types::cursor::encode_time_id(crate::app::NEWEST_FIRST, t, id))
+                .unwrap_or_default(),
         }))
     }
 
@@ -208,6 +225,27 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(pb::ListUsersResponse {
             items: items.into_iter().map(user).collect(),
             next_cursor: String::new(),
+        }))
+    }
+
+    async fn lookup_users(
+        &self,
+        req: Request<pb::LookupUsersRequest>,
+    ) -> Result<Response<pb::LookupUsersResponse>, Status> {
+        let caller = self.caller(&req).await?;
+        let b = req.into_inner();
+        // Ids that are not UUIDs name nobody.
+        let ids: Vec<Uuid> = b.ids.iter().filter_map(|i| i.parse().ok()).collect();
+        let items = self.app.lookup_users(&caller, &ids, &b.emails).await?;
+        Ok(Response::new(pb::LookupUsersResponse {
+            items: items
+                .into_iter()
+                .map(|u| pb::PersonRef {
+                    id: u.id.to_string(),
+                    email: u.email,
+                    name: u.name,
+                })
+                .collect(),
         }))
     }
 
@@ -243,7 +281,7 @@ impl AuthService for AuthGrpc {
         Ok(Response::new(pb::PortalInvite {
             token: invite.token.expose_secret().to_owned(),
             vendor_id: invite.vendor_id.to_string(),
-            expires_at: invite.expires_at.to_rfc3339(),
+            expires_at: ap_types::time::instant(invite.expires_at),
             invite_url: invite.invite_url,
         }))
     }

@@ -92,10 +92,23 @@ pub async fn find_user(
     }
 }
 
-/// Live users in id order (ids are time-ordered), after `after`, at most `limit`.
+/// Users by id or by email, deleted ones included (for naming people in history).
+pub async fn lookup_users(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    emails: &[String],
+) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::id.eq_any(ids).or(users::email.eq_any(emails)))
+        .select(UserRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Live users, newest first, after the `(created_at, id)` keyset `after`, at most `limit`.
 pub async fn list_users(
     conn: &mut AsyncPgConnection,
-    after: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
     role: Option<&str>,
     is_active: Option<bool>,
@@ -103,11 +116,15 @@ pub async fn list_users(
     let mut query = users::table
         .filter(users::deleted_at.is_null())
         .select(UserRow::as_select())
-        .order(users::id)
+        .order((users::created_at.desc(), users::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(users::id.gt(after));
+    if let Some((at, id)) = after {
+        query = query.filter(
+            users::created_at
+                .lt(at)
+                .or(users::created_at.eq(at).and(users::id.lt(id))),
+        );
     }
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.to_owned()));

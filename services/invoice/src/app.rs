@@ -61,6 +61,9 @@ pub enum AppError {
     InvalidTransition(#[from] InvalidTransition),
     #[error("file larger than {0} bytes")]
     TooLarge(u64),
+    /// A live vendor already has this (normalised) tax id.
+    #[error("vendor {0} has this tax id")]
+    DuplicateVendor(Uuid),
     #[error(transparent)]
     Unsupported(#[from] SniffError),
     #[error("upload interrupted")]
@@ -275,11 +278,72 @@ impl InvoiceApp {
     async fn conn(&self) -> Result<DbConn, AppError> {
         Ok(ap_kit::db::conn(&self.inner.pool).await?)
     }
+
+    /// For the `Idempotency-Key` records, kept beside the data they describe.
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
+    }
 }
 
 /// A keyset page request: the cursor is opaque to clients.
 pub fn page_limit(limit: u32) -> i64 {
     i64::from(if limit == 0 { 50 } else { limit.min(200) })
+}
+
+/// A page request as it arrives: `limit` 0 means the default, `cursor` empty the first page.
+pub type PageIn = ap_proto::common::v1::PageRequest;
+
+/// The `(created_at, id)` of a list's last row: where the next page starts.
+pub type Keyset = (chrono::DateTime<chrono::Utc>, Uuid);
+
+/// The default order of the lists: newest first by `(created_at, id)`.
+pub const NEWEST_FIRST: &str = "-created_at";
+/// The order of threads and timelines (comments, messages, audit): oldest first.
+pub const OLDEST_FIRST: &str = "created_at";
+
+impl From<ap_types::cursor::CursorError> for AppError {
+    fn from(e: ap_types::cursor::CursorError) -> Self {
+        AppError::invalid("cursor", e.to_string())
+    }
+}
+
+/// A status filter: one or more values, comma-separated (the gateway joins a repeated query
+/// parameter the same way). Every value must be one of `allowed`; empty means no filter.
+pub fn status_list(field: &str, raw: &str, allowed: &[&str]) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for v in raw.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        if !allowed.contains(&v) {
+            return Err(AppError::invalid(
+                field,
+                format!("\"{v}\" is not one of: {}", allowed.join(", ")),
+            ));
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads an optional `(created_at, id)` cursor made for the order `sort`.
+pub fn keyset_after(cursor: &str, sort: &str) -> Result<Option<Keyset>, AppError> {
+    Ok(ap_types::cursor::decode_time_id(cursor, sort)?)
+}
+
+/// Trims a page fetched with one row too many to `limit` rows and returns the cursor of its
+/// last row when more rows follow.
+pub fn split_page<T>(
+    rows: &mut Vec<T>,
+    limit: i64,
+    cursor: impl Fn(&T) -> String,
+) -> Option<String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(cursor)
+    } else {
+        None
+    }
 }
 
 pub fn parse_uuid(field: &str, raw: &str) -> Result<Uuid, AppError> {

@@ -2,6 +2,7 @@
 //! call the app layer, convert back. One exhaustive mapping from `AppError` to `Status`.
 
 mod convert;
+mod idempotent;
 mod streams;
 
 use std::pin::Pin;
@@ -92,6 +93,10 @@ impl InvoiceGrpc {
 pub const HTTP_STATUS_HINT: &str = "x-ap-http-status";
 pub const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
 pub const EXISTING_INVOICE: &str = "x-ap-existing-invoice-id";
+/// The existing record a creation collided with (a vendor with the same tax id).
+pub const EXISTING_ID: &str = "x-ap-existing-id";
+/// A specific error code for the HTTP body, replacing the generic one of the status.
+pub const HTTP_CODE_HINT: &str = "x-ap-error-code";
 
 fn with_hint(mut status: Status, http: &'static str) -> Status {
     status
@@ -147,6 +152,18 @@ impl From<AppError> for Status {
                 }
                 status
             }
+            AppError::DuplicateVendor(id) => {
+                let mut status =
+                    Status::already_exists("A vendor with this tax id already exists.");
+                status.metadata_mut().insert(
+                    HTTP_CODE_HINT,
+                    MetadataValue::from_static("duplicate_vendor"),
+                );
+                if let Ok(v) = id.to_string().parse() {
+                    status.metadata_mut().insert(EXISTING_ID, v);
+                }
+                status
+            }
             AppError::StaleVersion => {
                 Status::aborted("The invoice was changed by someone else; reload and retry.")
             }
@@ -193,13 +210,19 @@ fn known_id(raw: &str, what: &str) -> Result<Uuid, Status> {
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
-fn page(p: Option<ap_proto::common::v1::PageRequest>) -> Result<(Option<Uuid>, u32), Status> {
+/// A newest-first page request: the `(created_at, id)` to continue after, and the limit.
+fn page(
+    p: Option<ap_proto::common::v1::PageRequest>,
+) -> Result<(Option<crate::app::Keyset>, u32), Status> {
     let p = p.unwrap_or_default();
-    Ok((optional_uuid("cursor", &p.cursor)?, p.limit))
+    let after = crate::app::keyset_after(&p.cursor, crate::app::NEWEST_FIRST)?;
+    Ok((after, p.limit))
 }
 
-fn cursor(next: Option<Uuid>) -> String {
-    next.map(|n| n.to_string()).unwrap_or_default()
+/// The cursor of a newest-first page that has a next page.
+fn cursor(next: Option<crate::app::Keyset>) -> String {
+    next.map(|(t, id)| ap_types::cursor::encode_time_id(crate::app::NEWEST_FIRST, t, id))
+        .unwrap_or_default()
 }
 
 #[tonic::async_trait]
@@ -209,8 +232,26 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::VendorInput>,
     ) -> Result<Response<pb::Vendor>, Status> {
         let caller = self.caller(&req)?;
-        let view = self.app.create_vendor(&caller, req.into_inner()).await?;
-        Ok(Response::new(convert::vendor(view)))
+        let key = idempotent::key(req.metadata())?;
+        let input = req.into_inner();
+        let hash = ap_kit::idempotency::message_hash("CreateVendor", &input);
+        let vendor = self
+            .once(&caller, key.as_deref(), "CreateVendor", &hash, || async {
+                let view = self.app.create_vendor(&caller, input).await?;
+                let similar = self.app.similar_vendors(&view.row).await?;
+                let mut vendor = convert::vendor(view);
+                vendor.warnings = similar
+                    .into_iter()
+                    .map(|(id, name)| pb::VendorWarning {
+                        code: "similar_vendor_name".into(),
+                        existing_id: id.to_string(),
+                        message: format!("A vendor with a near-identical name exists: {name}."),
+                    })
+                    .collect();
+                Ok(vendor)
+            })
+            .await?;
+        Ok(Response::new(vendor))
     }
 
     async fn get_vendor(
@@ -288,11 +329,23 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::PurchaseOrderInput>,
     ) -> Result<Response<pb::PurchaseOrder>, Status> {
         let caller = self.caller(&req)?;
-        Ok(Response::new(convert::purchase_order(
-            self.app
-                .create_purchase_order(&caller, req.into_inner())
-                .await?,
-        )))
+        let key = idempotent::key(req.metadata())?;
+        let input = req.into_inner();
+        let hash = ap_kit::idempotency::message_hash("CreatePurchaseOrder", &input);
+        let po = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "CreatePurchaseOrder",
+                &hash,
+                || async {
+                    let po = self.app.create_purchase_order(&caller, input).await?;
+                    let names = self.app.vendor_names(&[po.po.vendor_id]).await?;
+                    Ok(convert::with_vendor(convert::purchase_order(po), &names))
+                },
+            )
+            .await?;
+        Ok(Response::new(po))
     }
 
     async fn get_purchase_order(
@@ -301,8 +354,11 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::PurchaseOrder>, Status> {
         let caller = self.caller(&req)?;
         let id = known_id(&req.get_ref().id, "Purchase order")?;
-        Ok(Response::new(convert::purchase_order(
-            self.app.get_purchase_order(&caller, id).await?,
+        let po = self.app.get_purchase_order(&caller, id).await?;
+        let names = self.app.vendor_names(&[po.po.vendor_id]).await?;
+        Ok(Response::new(convert::with_vendor(
+            convert::purchase_order(po),
+            &names,
         )))
     }
 
@@ -314,13 +370,19 @@ impl InvoiceService for InvoiceGrpc {
         let b = req.into_inner();
         let (after, limit) = page(b.page)?;
         let vendor = optional_uuid("vendor_id", &b.vendor_id)?;
-        let status = Some(b.status).filter(|s| !s.is_empty());
+        let statuses =
+            crate::app::status_list("status", &b.status, crate::app::orders::PO_STATUSES)?;
         let (items, next) = self
             .app
-            .list_purchase_orders(&caller, after, limit, vendor, status)
+            .list_purchase_orders(&caller, after, limit, vendor, statuses)
             .await?;
+        let vendor_ids: Vec<uuid::Uuid> = items.iter().map(|v| v.po.vendor_id).collect();
+        let names = self.app.vendor_names(&vendor_ids).await?;
         Ok(Response::new(pb::ListPurchaseOrdersResponse {
-            items: items.into_iter().map(convert::purchase_order).collect(),
+            items: items
+                .into_iter()
+                .map(|v| convert::with_vendor(convert::purchase_order(v), &names))
+                .collect(),
             next_cursor: cursor(next),
         }))
     }
@@ -330,11 +392,23 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::GoodsReceiptInput>,
     ) -> Result<Response<pb::GoodsReceipt>, Status> {
         let caller = self.caller(&req)?;
-        Ok(Response::new(convert::goods_receipt(
-            self.app
-                .create_goods_receipt(&caller, req.into_inner())
-                .await?,
-        )))
+        let key = idempotent::key(req.metadata())?;
+        let input = req.into_inner();
+        let hash = ap_kit::idempotency::message_hash("CreateGoodsReceipt", &input);
+        let receipt = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "CreateGoodsReceipt",
+                &hash,
+                || async {
+                    Ok(convert::goods_receipt(
+                        self.app.create_goods_receipt(&caller, input).await?,
+                    ))
+                },
+            )
+            .await?;
+        Ok(Response::new(receipt))
     }
 
     async fn get_goods_receipt(
@@ -370,15 +444,31 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<Streaming<pb::ImportChunk>>,
     ) -> Result<Response<pb::ImportReport>, Status> {
         let caller = self.caller(&req)?;
+        let key = idempotent::key(req.metadata())?;
         let mut stream = req.into_inner();
-        let kind = streams::import_kind(&mut stream).await?;
-        let kind = ImportKind::parse(&kind)
+        let raw_kind = streams::import_kind(&mut stream).await?;
+        let kind = ImportKind::parse(&raw_kind)
             .ok_or_else(|| Status::invalid_argument("Unknown import kind."))?;
+        let Some(key) = key else {
+            let report = self
+                .app
+                .import_csv(&caller, kind, streams::import_bytes(stream))
+                .await?;
+            return Ok(Response::new(convert::import_report(kind, report)));
+        };
+        let (chunks, hash) =
+            idempotent::buffer_import(stream, &raw_kind, "ImportCsv", self.app.upload_max_bytes())
+                .await?;
         let report = self
-            .app
-            .import_csv(&caller, kind, streams::import_bytes(stream))
+            .once(&caller, Some(&key), "ImportCsv", &hash, || async {
+                let report = self
+                    .app
+                    .import_csv(&caller, kind, streams::import_bytes(chunks))
+                    .await?;
+                Ok(convert::import_report(kind, report))
+            })
             .await?;
-        Ok(Response::new(convert::import_report(kind, report)))
+        Ok(Response::new(report))
     }
 
     async fn upload_invoice(
@@ -386,13 +476,29 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<Streaming<pb::UploadChunk>>,
     ) -> Result<Response<pb::Invoice>, Status> {
         let caller = self.uploader(&req)?;
+        let key = idempotent::key(req.metadata())?;
         let mut stream = req.into_inner();
         let meta = streams::upload_meta(&mut stream).await?;
-        let view = self
-            .app
-            .upload_invoice(&caller, meta, streams::upload_parts(stream))
+        let Some(key) = key else {
+            let view = self
+                .app
+                .upload_invoice(&caller, meta, streams::upload_parts(stream))
+                .await?;
+            return Ok(Response::new(convert::invoice(view)));
+        };
+        let (chunks, hash) =
+            idempotent::buffer_upload(stream, &meta, "UploadInvoice", self.app.upload_max_bytes())
+                .await?;
+        let invoice = self
+            .once(&caller, Some(&key), "UploadInvoice", &hash, || async {
+                let view = self
+                    .app
+                    .upload_invoice(&caller, meta, streams::upload_parts(chunks))
+                    .await?;
+                Ok(convert::invoice(view))
+            })
             .await?;
-        Ok(Response::new(convert::invoice(view)))
+        Ok(Response::new(invoice))
     }
 
     async fn list_invoices(
@@ -401,12 +507,23 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::ListInvoicesResponse>, Status> {
         let caller = self.caller(&req)?;
         let (rows, next) = self.app.list_invoices(&caller, req.get_ref()).await?;
+        let paid_ids: Vec<uuid::Uuid> = rows
+            .iter()
+            .filter(|(r, _)| r.payment_status.is_some())
+            .map(|(r, _)| r.id)
+            .collect();
+        let paid = self.app.paid_amounts(&paid_ids).await?;
         Ok(Response::new(pb::ListInvoicesResponse {
             items: rows
                 .into_iter()
-                .map(|(row, unread)| pb::Invoice {
-                    unread_messages: i32::try_from(unread).unwrap_or(i32::MAX),
-                    ..convert::invoice_row(row)
+                .map(|(row, unread)| {
+                    convert::with_payment(
+                        pb::Invoice {
+                            unread_messages: i32::try_from(unread).unwrap_or(i32::MAX),
+                            ..convert::invoice_row(row)
+                        },
+                        &paid,
+                    )
                 })
                 .collect(),
             next_cursor: next.unwrap_or_default(),
@@ -419,8 +536,15 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::Invoice>, Status> {
         let caller = self.caller(&req)?;
         let id = known_id(&req.get_ref().id, "Invoice")?;
-        Ok(Response::new(convert::invoice(
-            self.app.get_invoice(&caller, id).await?,
+        let view = self.app.get_invoice(&caller, id).await?;
+        let paid = if view.row.payment_status.is_some() {
+            self.app.paid_amounts(&[id]).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Response::new(convert::with_payment(
+            convert::invoice(view),
+            &paid,
         )))
     }
 
@@ -438,16 +562,21 @@ impl InvoiceService for InvoiceGrpc {
 
     async fn get_invoice_audit(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::AuditPageRequest>,
     ) -> Result<Response<pb::AuditTimeline>, Status> {
         let caller = self.caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Invoice")?;
-        let rows = self.app.invoice_audit(&caller, id).await?;
+        let r = req.get_ref();
+        let id = known_id(&r.id, "Invoice")?;
+        let (rows, next) = self
+            .app
+            .invoice_audit(&caller, id, &r.cursor, r.limit)
+            .await?;
         Ok(Response::new(pb::AuditTimeline {
             items: rows
                 .into_iter()
                 .map(|r| convert::audit_entry(r, "invoice"))
                 .collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -559,9 +688,22 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::Empty>,
     ) -> Result<Response<pb::RuleSet>, Status> {
         let caller = self.caller(&req)?;
-        Ok(Response::new(convert::rule_set(
-            self.app.create_rule_set_draft(&caller).await?,
-        )))
+        let key = idempotent::key(req.metadata())?;
+        let hash = ap_kit::idempotency::message_hash("CreateRuleSetDraft", req.get_ref());
+        let draft = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "CreateRuleSetDraft",
+                &hash,
+                || async {
+                    Ok(convert::rule_set(
+                        self.app.create_rule_set_draft(&caller).await?,
+                    ))
+                },
+            )
+            .await?;
+        Ok(Response::new(draft))
     }
 
     async fn update_rule_set_draft(
@@ -632,10 +774,7 @@ impl InvoiceService for InvoiceGrpc {
         let caller = self.caller(&req)?;
         let b = req.into_inner();
         let p = b.page.unwrap_or_default();
-        let after = match p.cursor.as_str() {
-            "" => None,
-            c => Some(crate::app::exceptions::decode_cursor(c)?),
-        };
+        let after = crate::app::keyset_after(&p.cursor, crate::app::NEWEST_FIRST)?;
         let text = |v: String| Some(v).filter(|v| !v.is_empty());
         let (assigned_to, unassigned) = match b.assigned_to.as_str() {
             "" => (None, false),
@@ -643,7 +782,11 @@ impl InvoiceService for InvoiceGrpc {
             raw => (Some(parse_uuid("assigned_to", raw)?), false),
         };
         let filter = crate::store::exceptions::ExceptionFilter {
-            status: text(b.status),
+            statuses: crate::app::status_list(
+                "status",
+                &b.status,
+                crate::domain::exceptions::STATUSES,
+            )?,
             code: text(b.code),
             severity: text(b.severity),
             assigned_to,
@@ -652,8 +795,12 @@ impl InvoiceService for InvoiceGrpc {
             after,
         };
         let (items, next) = self.app.list_exceptions(&caller, filter, p.limit).await?;
+        let invoices = self.app.exception_invoices(&items).await?;
         Ok(Response::new(pb::ListExceptionsResponse {
-            items: items.into_iter().map(convert::exception).collect(),
+            items: items
+                .into_iter()
+                .map(|e| convert::exception_with(e, &invoices))
+                .collect(),
             next_cursor: next.unwrap_or_default(),
         }))
     }
@@ -664,9 +811,12 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::ExceptionRef>, Status> {
         let caller = self.caller(&req)?;
         let id = known_id(&req.get_ref().id, "Exception")?;
-        Ok(Response::new(convert::exception(
-            self.app.get_exception(&caller, id).await?,
-        )))
+        let row = self.app.get_exception(&caller, id).await?;
+        let invoices = self
+            .app
+            .exception_invoices(std::slice::from_ref(&row))
+            .await?;
+        Ok(Response::new(convert::exception_with(row, &invoices)))
     }
 
     async fn update_exception(
@@ -686,25 +836,28 @@ impl InvoiceService for InvoiceGrpc {
             assigned_to,
             resolution_note: b.resolution_note,
         };
-        Ok(Response::new(convert::exception(
-            self.app.update_exception(&caller, id, patch).await?,
-        )))
+        let row = self.app.update_exception(&caller, id, patch).await?;
+        let invoices = self
+            .app
+            .exception_invoices(std::slice::from_ref(&row))
+            .await?;
+        Ok(Response::new(convert::exception_with(row, &invoices)))
     }
 
     async fn list_exception_comments(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::ListByIdRequest>,
     ) -> Result<Response<pb::ListExceptionCommentsResponse>, Status> {
         let caller = self.caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Exception")?;
+        let b = req.into_inner();
+        let id = known_id(&b.id, "Exception")?;
+        let (rows, next) = self
+            .app
+            .exception_comments(&caller, id, b.page.unwrap_or_default())
+            .await?;
         Ok(Response::new(pb::ListExceptionCommentsResponse {
-            items: self
-                .app
-                .exception_comments(&caller, id)
-                .await?
-                .into_iter()
-                .map(convert::comment)
-                .collect(),
+            items: rows.into_iter().map(convert::comment).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -714,22 +867,40 @@ impl InvoiceService for InvoiceGrpc {
     ) -> Result<Response<pb::ExceptionComment>, Status> {
         let caller = self.caller(&req)?;
         let id = known_id(&req.get_ref().id, "Exception")?;
-        Ok(Response::new(convert::comment(
-            self.app
-                .add_exception_comment(&caller, id, &req.get_ref().body)
-                .await?,
-        )))
+        let key = idempotent::key(req.metadata())?;
+        let hash = ap_kit::idempotency::message_hash("AddExceptionComment", req.get_ref());
+        let comment = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "AddExceptionComment",
+                &hash,
+                || async {
+                    Ok(convert::comment(
+                        self.app
+                            .add_exception_comment(&caller, id, &req.get_ref().body)
+                            .await?,
+                    ))
+                },
+            )
+            .await?;
+        Ok(Response::new(comment))
     }
 
     async fn list_invoice_messages(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::ListByIdRequest>,
     ) -> Result<Response<pb::ListInvoiceMessagesResponse>, Status> {
         let caller = self.caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Invoice")?;
-        let rows = self.app.invoice_messages(&caller, id).await?;
+        let b = req.into_inner();
+        let id = known_id(&b.id, "Invoice")?;
+        let (rows, next) = self
+            .app
+            .invoice_messages(&caller, id, b.page.unwrap_or_default())
+            .await?;
         Ok(Response::new(pb::ListInvoiceMessagesResponse {
             items: rows.into_iter().map(convert::message).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -738,13 +909,26 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::PostInvoiceMessageRequest>,
     ) -> Result<Response<pb::InvoiceMessage>, Status> {
         let caller = self.caller(&req)?;
+        let key = idempotent::key(req.metadata())?;
         let b = req.into_inner();
         let id = known_id(&b.invoice_id, "Invoice")?;
-        let row = self
-            .app
-            .post_invoice_message(&caller, id, &b.body, b.internal)
+        let hash = ap_kit::idempotency::message_hash("PostInvoiceMessage", &b);
+        let message = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "PostInvoiceMessage",
+                &hash,
+                || async {
+                    let row = self
+                        .app
+                        .post_invoice_message(&caller, id, &b.body, b.internal)
+                        .await?;
+                    Ok(convert::message(row))
+                },
+            )
             .await?;
-        Ok(Response::new(convert::message(row)))
+        Ok(Response::new(message))
     }
 
     async fn portal_list_invoices(
@@ -779,24 +963,42 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::PortalDisputeRequest>,
     ) -> Result<Response<pb::PortalDispute>, Status> {
         let caller = self.vendor_caller(&req)?;
+        let key = idempotent::key(req.metadata())?;
         let b = req.into_inner();
         let id = known_id(&b.invoice_id, "Invoice")?;
-        let d = self
-            .app
-            .portal_dispute(&caller, id, &b.reason, &b.description)
+        let hash = ap_kit::idempotency::message_hash("PortalDisputeInvoice", &b);
+        let dispute = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "PortalDisputeInvoice",
+                &hash,
+                || async {
+                    let d = self
+                        .app
+                        .portal_dispute(&caller, id, &b.reason, &b.description)
+                        .await?;
+                    Ok(convert::dispute(d))
+                },
+            )
             .await?;
-        Ok(Response::new(convert::dispute(d)))
+        Ok(Response::new(dispute))
     }
 
     async fn portal_list_messages(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::ListByIdRequest>,
     ) -> Result<Response<pb::ListInvoiceMessagesResponse>, Status> {
         let caller = self.vendor_caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Invoice")?;
-        let rows = self.app.portal_messages(&caller, id).await?;
+        let b = req.into_inner();
+        let id = known_id(&b.id, "Invoice")?;
+        let (rows, next) = self
+            .app
+            .portal_messages(&caller, id, b.page.unwrap_or_default())
+            .await?;
         Ok(Response::new(pb::ListInvoiceMessagesResponse {
             items: rows.into_iter().map(convert::vendor_message).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 
@@ -805,10 +1007,23 @@ impl InvoiceService for InvoiceGrpc {
         req: Request<pb::PortalPostMessageRequest>,
     ) -> Result<Response<pb::InvoiceMessage>, Status> {
         let caller = self.vendor_caller(&req)?;
+        let key = idempotent::key(req.metadata())?;
         let b = req.into_inner();
         let id = known_id(&b.invoice_id, "Invoice")?;
-        let row = self.app.portal_post_message(&caller, id, &b.body).await?;
-        Ok(Response::new(convert::vendor_message(row)))
+        let hash = ap_kit::idempotency::message_hash("PortalPostMessage", &b);
+        let message = self
+            .once(
+                &caller,
+                key.as_deref(),
+                "PortalPostMessage",
+                &hash,
+                || async {
+                    let row = self.app.portal_post_message(&caller, id, &b.body).await?;
+                    Ok(convert::vendor_message(row))
+                },
+            )
+            .await?;
+        Ok(Response::new(message))
     }
 
     async fn get_invoice_summary(
@@ -856,7 +1071,8 @@ impl InvoiceService for InvoiceGrpc {
                 .into_iter()
                 .map(crate::app::payables::payable)
                 .collect(),
-            next_cursor: cursor(next),
+            // An internal batch walk: the next page starts after this id (`after_id`).
+            next_cursor: next.map(|n| n.to_string()).unwrap_or_default(),
         }))
     }
 

@@ -12,7 +12,7 @@ use ap_kit::audit::{Actor, RequestContext};
 use ap_kit::db::{DbConn, DbError, DbPool};
 use ap_kit::token::{Principal, TokenVerifier};
 use ap_types::Role;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::crypto::FileCipher;
@@ -200,31 +200,35 @@ pub fn optional_uuid(field: &str, raw: &str) -> Result<Option<Uuid>, AppError> {
     }
 }
 
-/// Opaque keyset cursor over `(created_at, id)`.
+/// The order of the payment and run lists: newest first by `(created_at, id)`.
+pub const NEWEST_FIRST: &str = "-created_at";
+
+/// The cursor after a row at `(ts, id)` in the newest-first order.
 pub fn encode_cursor(ts: DateTime<Utc>, id: Uuid) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}:{id}", ts.timestamp_micros()))
+    ap_types::cursor::encode_time_id(NEWEST_FIRST, ts, id)
 }
 
+/// Reads an optional newest-first cursor (empty means the first page).
 pub fn decode_cursor(raw: &str) -> Result<Option<(DateTime<Utc>, Uuid)>, AppError> {
-    use base64::Engine;
-    if raw.is_empty() {
-        return Ok(None);
+    ap_types::cursor::decode_time_id(raw, NEWEST_FIRST)
+        .map_err(|e| AppError::invalid("cursor", e.to_string()))
+}
+
+/// A status filter: one or more values, comma-separated; each must be one of `allowed`.
+pub fn status_list(field: &str, raw: &str, allowed: &[&str]) -> Result<Vec<String>, AppError> {
+    let mut out: Vec<String> = Vec::new();
+    for v in raw.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        if !allowed.contains(&v) {
+            return Err(AppError::invalid(
+                field,
+                format!("\"{v}\" is not one of: {}", allowed.join(", ")),
+            ));
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_owned());
+        }
     }
-    let bad = || AppError::invalid("cursor", "is not a cursor this API returned");
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let ts = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(|m| Utc.timestamp_micros(m).single())
-        .ok_or_else(bad)?;
-    Ok(Some((ts, id.parse().map_err(|_| bad())?)))
+    Ok(out)
 }
 
 /// Today's date, in UTC.

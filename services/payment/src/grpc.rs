@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::app::{AppError, Caller, PaymentApp};
 
 /// Metadata carrying the client's `Idempotency-Key` (the gateway forwards the header).
-pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+pub const IDEMPOTENCY_KEY: &str = ap_kit::idempotency::METADATA_KEY;
 /// Per-field validation errors, JSON (read by the gateway).
 const FIELD_ERRORS: &str = "x-ap-field-errors-bin";
 
@@ -229,13 +229,18 @@ impl PaymentService for PaymentGrpc {
 
     async fn get_invoice_payment_audit(
         &self,
-        req: Request<pb::IdRequest>,
+        req: Request<pb::AuditPageRequest>,
     ) -> Result<Response<pb::AuditTimeline>, Status> {
         let caller = self.caller(&req)?;
-        let id = known_id(&req.get_ref().id, "Invoice")?;
-        let rows = self.app.invoice_audit(&caller, id).await?;
+        let r = req.get_ref();
+        let id = known_id(&r.id, "Invoice")?;
+        let (rows, next) = self
+            .app
+            .invoice_audit(&caller, id, &r.cursor, r.limit)
+            .await?;
         Ok(Response::new(pb::AuditTimeline {
             items: rows.into_iter().map(convert::audit_entry).collect(),
+            next_cursor: next.unwrap_or_default(),
         }))
     }
 }

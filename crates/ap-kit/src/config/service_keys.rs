@@ -94,6 +94,11 @@ impl ServiceKeys {
         keys
     }
 
+    /// Whether service `name`'s own signing key was given.
+    pub fn has_private(&self, name: &str) -> bool {
+        self.private.contains_key(name)
+    }
+
     /// These keys without any private key but `name`'s.
     #[must_use]
     pub fn only(&self, name: &str) -> ServiceKeys {

@@ -2,6 +2,7 @@
 //! hash-chained audit log and the outbox relay over real gRPC.
 
 mod audit_chain;
+mod idempotency;
 mod outbox_relay;
 mod runtime_role;
 

@@ -36,7 +36,7 @@ fn instant(field: &str, raw: &str, end_of_day: bool) -> Result<Option<DateTime<U
 }
 
 pub fn delegation_json(d: &DelegationRow) -> serde_json::Value {
-    json!({"delegate": d.delegate_email, "starts_at": d.starts_at.to_rfc3339(), "ends_at": d.ends_at.to_rfc3339(), "reason": d.reason})
+    json!({"delegate": d.delegate_email, "starts_at": ap_types::time::instant(d.starts_at), "ends_at": ap_types::time::instant(d.ends_at), "reason": d.reason})
 }
 
 impl DelegationRow {

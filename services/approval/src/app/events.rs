@@ -213,7 +213,7 @@ impl ApprovalApp {
                 )
                 .after(json!({
                     "task_id": task.id.to_string(), "level": task.level, "slot": task.slot,
-                    "assignee": task.assignee_email, "due_at": task.due_at.to_rfc3339(),
+                    "assignee": task.assignee_email, "due_at": ap_types::time::instant(task.due_at),
                 })),
             )
             .await?;

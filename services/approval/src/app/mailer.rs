@@ -96,13 +96,18 @@ impl ApprovalApp {
         &self,
         caller: &super::Caller,
         limit: u32,
-    ) -> Result<Vec<HeldMail>, AppError> {
+        cursor: &str,
+    ) -> Result<(Vec<HeldMail>, Option<String>), AppError> {
         caller.require(ap_types::Role::STAFF)?;
         let me = caller.user_id();
+        let after = super::keyset_after(cursor, super::NEWEST_FIRST)?;
+        let limit = super::page_limit(limit);
         let mut conn = self.conn().await?;
-        let rows =
-            store::list_held(&mut conn, me, caller.is_admin(), super::page_limit(limit)).await?;
-        Ok(rows
+        let mut rows = store::list_held(&mut conn, me, caller.is_admin(), after, limit + 1).await?;
+        let next = super::split_page(&mut rows, limit, super::NEWEST_FIRST, |r| {
+            (r.created_at, r.id)
+        });
+        let items = rows
             .into_iter()
             .map(|mut row| {
                 let own = row.to_user_id == Some(me);
@@ -111,7 +116,8 @@ impl ApprovalApp {
                 }
                 HeldMail { row, own }
             })
-            .collect())
+            .collect();
+        Ok((items, next))
     }
 }
 

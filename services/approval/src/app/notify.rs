@@ -2,7 +2,6 @@
 //! transaction of the change. Mail carries approve/reject links for a new assignment; its
 //! body is never logged.
 
-use ap_types::money_text as money;
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
@@ -32,7 +31,10 @@ pub fn describe(request: &RequestRow) -> String {
             .vendor_name
             .as_deref()
             .unwrap_or("an unknown vendor"),
-        money(request.amount),
+        ap_types::amount_text(
+            request.amount,
+            request.currency.as_deref().unwrap_or_default()
+        ),
         request.currency.as_deref().unwrap_or("")
     )
     .trim_end()
@@ -208,13 +210,19 @@ impl ApprovalApp {
         caller: &super::Caller,
         unread_only: bool,
         limit: u32,
-    ) -> Result<(Vec<notes::NotificationRow>, i64), AppError> {
+        cursor: &str,
+    ) -> Result<(Vec<notes::NotificationRow>, i64, Option<String>), AppError> {
+        let after = super::keyset_after(cursor, super::NEWEST_FIRST)?;
+        let limit = super::page_limit(limit);
         let mut conn = self.conn().await?;
         let me = caller.user_id();
-        let rows =
-            notes::list_notifications(&mut conn, me, unread_only, super::page_limit(limit)).await?;
+        let mut rows =
+            notes::list_notifications(&mut conn, me, unread_only, after, limit + 1).await?;
+        let next = super::split_page(&mut rows, limit, super::NEWEST_FIRST, |r| {
+            (r.created_at, r.id)
+        });
         let unread = notes::count_unread(&mut conn, me).await?;
-        Ok((rows, unread))
+        Ok((rows, unread, next))
     }
 
     /// Someone else's notification is "not found", like a missing one.

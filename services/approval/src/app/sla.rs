@@ -41,7 +41,7 @@ impl ApprovalApp {
                         conn,
                         &ctx,
                         AuditEvent::new(actor.clone(), "approval_reminder_sent", "invoice", Some(task.invoice_id.to_string()))
-                            .after(json!({"task_id": task.id.to_string(), "assignee": task.assignee_email, "due_at": task.due_at.to_rfc3339()})),
+                            .after(json!({"task_id": task.id.to_string(), "assignee": task.assignee_email, "due_at": ap_types::time::instant(task.due_at)})),
                     )
                     .await?;
                 }
@@ -94,8 +94,8 @@ impl ApprovalApp {
                         conn,
                         &ctx,
                         AuditEvent::new(actor.clone(), "approval_task_escalated", "invoice", Some(task.invoice_id.to_string()))
-                            .before(json!({"task_id": task.id.to_string(), "assignee": task.assignee_email, "due_at": task.due_at.to_rfc3339()}))
-                            .after(json!({"task_id": task.id.to_string(), "assignee": email, "due_at": due_at.to_rfc3339(),
+                            .before(json!({"task_id": task.id.to_string(), "assignee": task.assignee_email, "due_at": ap_types::time::instant(task.due_at)}))
+                            .after(json!({"task_id": task.id.to_string(), "assignee": email, "due_at": ap_types::time::instant(due_at),
                                           "escalation_role": self.settings().escalation_role, "kept_assignee": to.is_none()})),
                     )
                     .await?;

@@ -73,37 +73,51 @@ impl ApprovalApp {
         caller: &Caller,
         status: &str,
         limit: u32,
-    ) -> Result<Vec<TaskView>, AppError> {
+        cursor: &str,
+    ) -> Result<(Vec<TaskView>, Option<String>), AppError> {
         caller.require(DECIDERS)?;
         let me = caller.user_id();
         let limit = page_limit(limit);
-        let mut conn = self.conn().await?;
-        let rows: Vec<TaskWithRequest> = match status {
-            "" | "pending" => {
-                let mut users = store::active_delegators_of(&mut conn, me).await?;
-                users.push(me);
-                store::list_open_for(&mut conn, &users, limit).await?
-            }
-            "decided" => store::list_decided_by(&mut conn, me, limit).await?,
-            "all_open" => {
-                caller.require(ADMIN)?;
-                store::list_all_open(&mut conn, limit).await?
-            }
+        let sort = match status {
+            "" | "pending" | "all_open" => super::SOONEST_DUE,
+            "decided" => super::LATEST_DECIDED,
             _ => {
                 return Err(AppError::invalid(
                     "status",
-                    "must be pending, decided or all_open",
+                    format!("\"{status}\" is not one of: pending, decided, all_open"),
                 ));
             }
         };
-        Ok(rows
+        let after = super::keyset_after(cursor, sort)?;
+        let mut conn = self.conn().await?;
+        let mut rows: Vec<TaskWithRequest> = match status {
+            "decided" => store::list_decided_by(&mut conn, me, after, limit + 1).await?,
+            "all_open" => {
+                caller.require(ADMIN)?;
+                store::list_all_open(&mut conn, after, limit + 1).await?
+            }
+            _ => {
+                let mut users = store::active_delegators_of(&mut conn, me).await?;
+                users.push(me);
+                store::list_open_for(&mut conn, &users, after, limit + 1).await?
+            }
+        };
+        let next = super::split_page(&mut rows, limit, sort, |(t, _)| {
+            if sort == super::LATEST_DECIDED {
+                (t.decided_at.unwrap_or(t.created_at), t.id)
+            } else {
+                (t.due_at, t.id)
+            }
+        });
+        let items = rows
             .into_iter()
             .map(|(task, request)| TaskView {
                 delegated: task.status == "pending" && task.assignee_id != Some(me),
                 task,
                 request,
             })
-            .collect())
+            .collect();
+        Ok((items, next))
     }
 
     pub async fn get_task(&self, caller: &Caller, id: Uuid) -> Result<TaskView, AppError> {
@@ -148,10 +162,17 @@ impl ApprovalApp {
         &self,
         caller: &Caller,
         invoice_id: Uuid,
-    ) -> Result<Vec<audit::AuditRow>, AppError> {
+        cursor: &str,
+        limit: u32,
+    ) -> Result<(Vec<audit::AuditRow>, Option<String>), AppError> {
         caller.require(Role::STAFF)?;
         let mut conn = self.conn().await?;
-        Ok(audit::timeline(&mut conn, "invoice", &invoice_id.to_string()).await?)
+        audit::timeline_rpc_page(&mut conn, "invoice", &invoice_id.to_string(), cursor, limit)
+            .await
+            .map_err(|e| match e {
+                audit::TimelinePageError::Cursor(c) => AppError::invalid("cursor", c.to_string()),
+                audit::TimelinePageError::Db(d) => d.into(),
+            })
     }
 
     /// `POST /approvals/{id}/approve|reject` by a signed-in user.

@@ -14,8 +14,7 @@ use crate::store::tasks::DelegationRow;
 pub use ap_types::money_text as money;
 
 fn instant(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .unwrap_or_default()
+    ap_types::time::opt_instant(t)
 }
 
 fn user(id: Option<uuid::Uuid>, email: Option<String>) -> Option<pb::UserRef> {
@@ -36,8 +35,9 @@ pub fn task(v: TaskView) -> pb::Task {
         invoice_id: t.invoice_id.to_string(),
         invoice_number: r.invoice_number.clone().unwrap_or_default(),
         vendor_name: r.vendor_name.clone().unwrap_or_default(),
+        vendor_id: r.vendor_id.map(|v| v.to_string()).unwrap_or_default(),
         currency: r.currency.clone().unwrap_or_default(),
-        amount: money(r.amount),
+        amount: ap_types::amount_text(r.amount, r.currency.as_deref().unwrap_or_default()),
         level: t.level,
         levels: i32::try_from(levels_of(&r).len()).unwrap_or(1),
         status: t.status,
@@ -78,7 +78,7 @@ pub fn preview(p: Preview) -> pb::EmailPreview {
             .unwrap_or_default(),
         amount: request
             .as_ref()
-            .map(|r| money(r.amount))
+            .map(|r| ap_types::amount_text(r.amount, r.currency.as_deref().unwrap_or_default()))
             .unwrap_or_default(),
         level: task.as_ref().map_or(0, |t| t.level),
         assignee_email: task.and_then(|t| t.assignee_email).unwrap_or_default(),

@@ -51,18 +51,26 @@ pub async fn list_held(
     conn: &mut AsyncPgConnection,
     user: Uuid,
     everyone: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<MailRow>> {
-    let q = m::table
+    let mut q = m::table
         .filter(m::status.eq("held"))
         .order((m::created_at.desc(), m::id.desc()))
         .limit(limit)
-        .select(MailRow::as_select());
-    if everyone {
-        q.load(conn).await
-    } else {
-        q.filter(m::to_user_id.eq(user)).load(conn).await
+        .select(MailRow::as_select())
+        .into_boxed();
+    if !everyone {
+        q = q.filter(m::to_user_id.eq(user));
     }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            m::created_at
+                .lt(at)
+                .or(m::created_at.eq(at).and(m::id.lt(id))),
+        );
+    }
+    q.load(conn).await
 }
 
 /// Due mail to send, locked, skipping what another replica is sending.

@@ -49,6 +49,7 @@ pub async fn list_notifications(
     conn: &mut AsyncPgConnection,
     user: Uuid,
     unread_only: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<NotificationRow>> {
     let mut q = n::table
@@ -59,6 +60,13 @@ pub async fn list_notifications(
         .into_boxed();
     if unread_only {
         q = q.filter(n::read_at.is_null());
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            n::created_at
+                .lt(at)
+                .or(n::created_at.eq(at).and(n::id.lt(id))),
+        );
     }
     q.load(conn).await
 }

@@ -391,46 +391,65 @@ pub async fn open_task_counts(
 pub async fn list_open_for(
     conn: &mut AsyncPgConnection,
     users: &[Uuid],
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<TaskWithRequest>> {
-    t::table
+    let mut q = t::table
         .inner_join(r::table)
         .filter(t::status.eq("pending"))
         .filter(t::assignee_id.eq_any(users))
         .order((t::due_at.asc(), t::id.asc()))
         .limit(limit)
         .select((TaskRow::as_select(), RequestRow::as_select()))
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(t::due_at.gt(at).or(t::due_at.eq(at).and(t::id.gt(id))));
+    }
+    q.load(conn).await
 }
 
+/// Every pending task, soonest due first (ADMIN's view), after the `(due_at, id)` keyset.
 pub async fn list_all_open(
     conn: &mut AsyncPgConnection,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<TaskWithRequest>> {
-    t::table
+    let mut q = t::table
         .inner_join(r::table)
         .filter(t::status.eq("pending"))
         .order((t::due_at.asc(), t::id.asc()))
         .limit(limit)
         .select((TaskRow::as_select(), RequestRow::as_select()))
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(t::due_at.gt(at).or(t::due_at.eq(at).and(t::id.gt(id))));
+    }
+    q.load(conn).await
 }
 
+/// What `user` decided, most recent first, after the `(decided_at, id)` keyset.
 pub async fn list_decided_by(
     conn: &mut AsyncPgConnection,
     user: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<TaskWithRequest>> {
-    t::table
+    let mut q = t::table
         .inner_join(r::table)
         .filter(t::decided_by.eq(user))
+        .filter(t::decided_at.is_not_null())
         .order((t::decided_at.desc(), t::id.desc()))
         .limit(limit)
         .select((TaskRow::as_select(), RequestRow::as_select()))
-        .load(conn)
-        .await
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            t::decided_at
+                .lt(at)
+                .or(t::decided_at.eq(at).and(t::id.lt(id))),
+        );
+    }
+    q.load(conn).await
 }
 
 pub async fn list_for_invoice(

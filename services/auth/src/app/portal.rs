@@ -68,7 +68,7 @@ impl AuthApp {
                     Some(vendor_id.to_string()),
                 )
                 .before(json!({"replaced_invite_id": replaced.map(|r| r.id.to_string())}))
-                .after(json!({"invite_id": row.id.to_string(), "expires_at": row.expires_at.to_rfc3339()})),
+                .after(json!({"invite_id": row.id.to_string(), "expires_at": ap_types::time::instant(row.expires_at)})),
             )
             .await?;
             Ok(())

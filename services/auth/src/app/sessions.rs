@@ -133,7 +133,7 @@ impl AuthApp {
                         ctx,
                         AuditEvent::new(actor, "account_locked", "user", entity_id).after(json!({
                             "email": key,
-                            "locked_until": until.to_rfc3339(),
+                            "locked_until": ap_types::time::instant(until),
                             "client_block": block,
                         })),
                     )

@@ -132,11 +132,11 @@ impl AuthApp {
     pub async fn list_users(
         &self,
         caller: &Caller,
-        after: Option<Uuid>,
+        after: Option<(DateTime<Utc>, Uuid)>,
         limit: u32,
         role: Option<String>,
         is_active: Option<bool>,
-    ) -> Result<(Vec<UserView>, Option<Uuid>), AppError> {
+    ) -> Result<(Vec<UserView>, Option<(DateTime<Utc>, Uuid)>), AppError> {
         caller.require(&[Role::Admin])?;
         if let Some(r) = &role {
             parse_role(r)?;
@@ -147,7 +147,7 @@ impl AuthApp {
             store::list_users(&mut conn, after, limit + 1, role.as_deref(), is_active).await?;
         let next = if rows.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
             rows.pop();
-            rows.last().map(|r| r.id)
+            rows.last().map(|r| (r.created_at, r.id))
         } else {
             None
         };
@@ -166,6 +166,29 @@ impl AuthApp {
         };
         let mut conn = self.conn().await?;
         let rows = store::list_users(&mut conn, None, 1000, role, Some(true)).await?;
+        Ok(rows.into_iter().map(UserView::from).collect())
+    }
+
+    /// Any staff caller: the users given by id or email, deleted ones included (their email
+    /// and name still name them in history). Unknown ones are left out.
+    pub async fn lookup_users(
+        &self,
+        caller: &Caller,
+        ids: &[Uuid],
+        emails: &[String],
+    ) -> Result<Vec<UserView>, AppError> {
+        caller.require(Role::STAFF)?;
+        if ids.len() > 500 || emails.len() > 500 {
+            return Err(AppError::Invalid(
+                "At most 500 ids and 500 emails per call.".into(),
+            ));
+        }
+        if ids.is_empty() && emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let emails: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        let mut conn = self.conn().await?;
+        let rows = store::lookup_users(&mut conn, ids, &emails).await?;
         Ok(rows.into_iter().map(UserView::from).collect())
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ap_kit::audit::{self, AuditEvent};
 use ap_types::Role;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use diesel_async::AsyncConnection;
 use serde_json::json;
 use uuid::Uuid;
@@ -51,17 +51,6 @@ impl From<QueueError> for AppError {
     }
 }
 
-pub fn encode_cursor(row: &ExceptionRow) -> String {
-    format!("{}_{}", row.created_at.timestamp_micros(), row.id)
-}
-
-pub fn decode_cursor(raw: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
-    let bad = || AppError::invalid("cursor", "Invalid cursor.");
-    let (micros, id) = raw.split_once('_').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
-}
-
 impl InvoiceApp {
     pub async fn list_exceptions(
         &self,
@@ -77,18 +66,14 @@ impl InvoiceApp {
             )),
             _ => Ok(()),
         };
-        check("status", &filter.status, rules::STATUSES)?;
         check("severity", &filter.severity, rules::SEVERITIES)?;
         check("code", &filter.code, rules::CODES)?;
         let limit = super::page_limit(limit);
         let mut conn = self.conn().await?;
         let mut rows = store::list(&mut conn, &filter, limit + 1).await?;
-        let next = if rows.len() as i64 > limit {
-            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            rows.last().map(encode_cursor)
-        } else {
-            None
-        };
+        let next = super::split_page(&mut rows, limit, |r| {
+            ap_types::cursor::encode_time_id(super::NEWEST_FIRST, r.created_at, r.id)
+        });
         Ok((rows, next))
     }
 
@@ -98,6 +83,18 @@ impl InvoiceApp {
         store::find(&mut conn, id, false)
             .await?
             .ok_or(AppError::NotFound("exception"))
+    }
+
+    /// The invoices (number, vendor, total) of a page of exceptions, in one query.
+    pub async fn exception_invoices(
+        &self,
+        rows: &[ExceptionRow],
+    ) -> Result<Vec<store::ExceptionInvoice>, AppError> {
+        let mut ids: Vec<Uuid> = rows.iter().map(|r| r.invoice_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut conn = self.conn().await?;
+        Ok(store::invoices_of(&mut conn, &ids).await?)
     }
 
     /// Works an exception. Locks the invoice first, then the exception (the order a match run
@@ -242,13 +239,20 @@ impl InvoiceApp {
         &self,
         caller: &Caller,
         id: Uuid,
-    ) -> Result<Vec<CommentRow>, AppError> {
+        page: super::PageIn,
+    ) -> Result<(Vec<CommentRow>, Option<String>), AppError> {
         caller.require(STAFF)?;
+        let after = super::keyset_after(&page.cursor, super::OLDEST_FIRST)?;
+        let limit = super::page_limit(page.limit);
         let mut conn = self.conn().await?;
         store::find(&mut conn, id, false)
             .await?
             .ok_or(AppError::NotFound("exception"))?;
-        Ok(store::comments_of(&mut conn, id).await?)
+        let mut rows = store::comments_of(&mut conn, id, after, limit + 1).await?;
+        let next = super::split_page(&mut rows, limit, |r| {
+            ap_types::cursor::encode_time_id(super::OLDEST_FIRST, r.created_at, r.id)
+        });
+        Ok((rows, next))
     }
 
     pub async fn add_exception_comment(

@@ -3,7 +3,7 @@
 
 use ap_kit::audit::{self, AuditEvent, AuditRow};
 use ap_proto::invoice::v1 as pb;
-use base64::Engine;
+use ap_types::cursor::Cursor;
 use chrono::{DateTime, TimeZone, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
@@ -15,8 +15,8 @@ use crate::domain::values::{
     Currency, FieldError, normalize_invoice_number, parse_amount, parse_date, parse_text,
 };
 use crate::store::invoices::{
-    self as store, DocumentRow, InvoiceChanges, InvoiceFilter, InvoiceLineRow, InvoiceRow,
-    PaymentFields,
+    self as store, DocumentRow, InvoiceAfter, InvoiceChanges, InvoiceFilter, InvoiceLineRow,
+    InvoiceRow, InvoiceSort, InvoiceSortKey, PaymentFields,
 };
 use crate::store::{orders as order_store, vendors as vendor_store};
 
@@ -30,26 +30,76 @@ pub struct InvoiceView {
     pub matching: Option<super::matching::MatchView>,
 }
 
-/// Opaque keyset cursor: the `(created_at, id)` of the last item of a page.
-pub fn encode_cursor(row: &InvoiceRow) -> String {
-    encode_keyset(row.created_at, row.id)
+/// The orders `GET /invoices?sort=` accepts; a leading `-` reverses (see docs/invoices.md).
+pub const SORTS: &[&str] = &["created_at", "due_date", "amount"];
+
+/// Reads `sort` (empty means newest first).
+pub fn parse_sort(raw: &str) -> Result<InvoiceSort, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(InvoiceSort::default());
+    }
+    let (descending, name) = match raw.strip_prefix('-') {
+        Some(n) => (true, n),
+        None => (false, raw),
+    };
+    let key = match name {
+        "created_at" => InvoiceSortKey::CreatedAt,
+        "due_date" => InvoiceSortKey::DueDate,
+        "amount" => InvoiceSortKey::Amount,
+        _ => {
+            return Err(AppError::invalid(
+                "sort",
+                format!(
+                    "\"{raw}\" is not an order; use one of {} (a leading - reverses it)",
+                    SORTS.join(", ")
+                ),
+            ));
+        }
+    };
+    Ok(InvoiceSort { key, descending })
 }
 
-pub fn encode_keyset(created_at: DateTime<Utc>, id: Uuid) -> String {
-    let raw = format!("{}:{id}", created_at.timestamp_micros());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+/// The name of `sort` as a client writes it; cursors carry it.
+pub fn sort_name(sort: InvoiceSort) -> String {
+    let name = match sort.key {
+        InvoiceSortKey::CreatedAt => "created_at",
+        InvoiceSortKey::DueDate => "due_date",
+        InvoiceSortKey::Amount => "amount",
+    };
+    if sort.descending {
+        format!("-{name}")
+    } else {
+        name.to_owned()
+    }
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), AppError> {
-    let bad = || AppError::invalid("cursor", "is not a cursor this API returned");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| bad())?;
-    let raw = String::from_utf8(raw).map_err(|_| bad())?;
-    let (micros, id) = raw.split_once(':').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let ts = Utc.timestamp_micros(micros).single().ok_or_else(bad)?;
-    Ok((ts, id.parse().map_err(|_| bad())?))
+/// The cursor after `row` in the order `sort`.
+pub fn encode_cursor(sort: InvoiceSort, row: &InvoiceRow) -> String {
+    let c = Cursor::new(&sort_name(sort));
+    match sort.key {
+        InvoiceSortKey::CreatedAt => c.time(row.created_at),
+        InvoiceSortKey::DueDate => c.date(row.due_date),
+        InvoiceSortKey::Amount => c.decimal(crate::domain::payable::payable(
+            row.total_amount,
+            row.amount_due,
+        )),
+    }
+    .id(row.id)
+    .encode()
+}
+
+/// Reads a cursor made for the order `sort`; empty means the first page.
+pub fn decode_cursor(sort: InvoiceSort, raw: &str) -> Result<Option<InvoiceAfter>, AppError> {
+    let Some(c) = Cursor::decode_opt(raw, &sort_name(sort), 2)? else {
+        return Ok(None);
+    };
+    let id = c.id_at(1)?;
+    Ok(Some(match sort.key {
+        InvoiceSortKey::CreatedAt => InvoiceAfter::CreatedAt(c.time_at(0)?, id),
+        InvoiceSortKey::DueDate => InvoiceAfter::DueDate(c.date_at(0)?, id),
+        InvoiceSortKey::Amount => InvoiceAfter::Amount(c.decimal_at(0)?, id),
+    }))
 }
 
 fn opt_date(field: &str, raw: &str) -> Result<Option<chrono::NaiveDate>, AppError> {
@@ -104,16 +154,12 @@ const PAYMENT_STATUSES: &[&str] = &["pending", "scheduled", "completed", "failed
 pub async fn list_page(
     conn: &mut AsyncPgConnection,
     filter: &InvoiceFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    sort: InvoiceSort,
+    after: Option<InvoiceAfter>,
     limit: i64,
 ) -> Result<(Vec<(InvoiceRow, i64)>, Option<String>), AppError> {
-    let mut rows = store::list_invoices(conn, filter, after, limit + 1).await?;
-    let next = if rows.len() as i64 > limit {
-        rows.pop();
-        rows.last().map(encode_cursor)
-    } else {
-        None
-    };
+    let mut rows = store::list_invoices(conn, filter, sort, after, limit + 1).await?;
+    let next = super::split_page(&mut rows, limit, |r| encode_cursor(sort, r));
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let unread = crate::store::messages::unread_counts(conn, &ids).await?;
     let items = rows
@@ -150,7 +196,8 @@ impl InvoiceApp {
         })
     }
 
-    /// One page of invoices, newest first, each with its count of unread vendor messages.
+    /// One page of invoices (newest first unless `sort` says otherwise), each with its count
+    /// of unread vendor messages.
     /// Two SQL statements per page whatever its size: the page, then the unread counts of all
     /// its invoices at once.
     pub async fn list_invoices(
@@ -161,17 +208,14 @@ impl InvoiceApp {
         caller.require(STAFF)?;
         let page = req.page.clone().unwrap_or_default();
         let limit = page_limit(page.limit);
-        let after = if page.cursor.is_empty() {
-            None
-        } else {
-            Some(decode_cursor(&page.cursor)?)
-        };
+        let sort = parse_sort(&req.sort)?;
+        let after = decode_cursor(sort, &page.cursor)?;
         let q = req.q.trim();
         if q.chars().count() > 100 {
             return Err(AppError::invalid("q", "must be at most 100 characters"));
         }
         let filter = InvoiceFilter {
-            status: opt_status("status", &req.status, STATUSES)?,
+            statuses: super::status_list("status", &req.status, STATUSES)?,
             payment_status: opt_status("payment_status", &req.payment_status, PAYMENT_STATUSES)?,
             vendor_id: super::optional_uuid("vendor_id", &req.vendor_id)?,
             po_number: Some(req.po_number.trim().to_owned()).filter(|p| !p.is_empty()),
@@ -183,7 +227,7 @@ impl InvoiceApp {
             created_to: opt_instant("created_to", &req.created_to)?,
         };
         let mut conn = self.conn().await?;
-        list_page(&mut conn, &filter, after, limit).await
+        list_page(&mut conn, &filter, sort, after, limit).await
     }
 
     pub async fn get_invoice(&self, caller: &Caller, id: Uuid) -> Result<InvoiceView, AppError> {
@@ -222,13 +266,20 @@ impl InvoiceApp {
         &self,
         caller: &Caller,
         id: Uuid,
-    ) -> Result<Vec<AuditRow>, AppError> {
+        cursor: &str,
+        limit: u32,
+    ) -> Result<(Vec<AuditRow>, Option<String>), AppError> {
         caller.require(STAFF)?;
         let mut conn = self.conn().await?;
         store::find_invoice(&mut conn, id, false)
             .await?
             .ok_or(AppError::NotFound("invoice"))?;
-        Ok(audit::timeline(&mut conn, "invoice", &id.to_string()).await?)
+        audit::timeline_rpc_page(&mut conn, "invoice", &id.to_string(), cursor, limit)
+            .await
+            .map_err(|e| match e {
+                audit::TimelinePageError::Cursor(c) => c.into(),
+                audit::TimelinePageError::Db(d) => d.into(),
+            })
     }
 
     /// Corrects header fields. Each changed field is recorded (old, new, who), its source

@@ -20,22 +20,29 @@ use crate::store::vendors as vendor_store;
 pub const VENDOR_MESSAGE: &str = "invoice.vendor_message";
 
 impl InvoiceApp {
-    /// The whole conversation, oldest first; the vendor's messages count as read from now on.
+    /// A page of the conversation, oldest first; once staff open it, the vendor's messages
+    /// (all of them, not only this page's) count as read.
     #[tracing::instrument(skip_all, fields(invoice.id = %id))]
     pub async fn invoice_messages(
         &self,
         caller: &Caller,
         id: Uuid,
-    ) -> Result<Vec<MessageRow>, AppError> {
+        page: super::PageIn,
+    ) -> Result<(Vec<MessageRow>, Option<String>), AppError> {
         caller.require(STAFF)?;
+        let after = super::keyset_after(&page.cursor, super::OLDEST_FIRST)?;
+        let limit = super::page_limit(page.limit);
         let mut conn = self.conn().await?;
         conn.transaction::<_, AppError, _>(async |conn| {
             invoice_store::find_invoice(conn, id, false)
                 .await?
                 .ok_or(AppError::NotFound("invoice"))?;
-            let messages = store::messages_of(conn, id, false).await?;
+            let mut messages = store::messages_of(conn, id, false, after, limit + 1).await?;
+            let next = super::split_page(&mut messages, limit, |r| {
+                ap_types::cursor::encode_time_id(super::OLDEST_FIRST, r.created_at, r.id)
+            });
             store::mark_inbound_read(conn, id).await?;
-            Ok(messages)
+            Ok((messages, next))
         })
         .await
     }

@@ -11,6 +11,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{AppError, Caller, InvoiceApp, MASTER_WRITE, STAFF, page_limit};
+
+/// The statuses a purchase order can be in (the list filters on them).
+pub const PO_STATUSES: &[&str] = &["open", "closed", "cancelled"];
 use crate::domain::matching::{OVER_RECEIPT_TOLERANCE_PCT, receipt_fits};
 use crate::domain::values::{
     Currency, FieldError, optional_text, parse_date, parse_non_negative, parse_quantity, parse_text,
@@ -89,11 +92,7 @@ fn po_lines_input(
             // Only the range is enforced: real documents carry unit prices finer than the
             // currency (0.0125 per unit), so a product may be too; it is kept exact.
             let _ = currency;
-            let problem = match q.checked_mul(p) {
-                Some(t) if ap_types::fits_column(t) => None,
-                _ => Some("is too large: amounts must be below 100000000000000".to_owned()),
-            };
-            if let Some(message) = problem {
+            if let Some(message) = ap_types::line_total_problem(q, p) {
                 errors.push(FieldError::new(
                     &format!("lines[{i}]"),
                     format!("line total (quantity × unit_price) {message}"),
@@ -228,19 +227,18 @@ impl InvoiceApp {
     pub async fn list_purchase_orders(
         &self,
         caller: &Caller,
-        after: Option<Uuid>,
+        after: Option<super::Keyset>,
         limit: u32,
         vendor_id: Option<Uuid>,
-        status: Option<String>,
-    ) -> Result<(Vec<PoView>, Option<Uuid>), AppError> {
+        statuses: Vec<String>,
+    ) -> Result<(Vec<PoView>, Option<super::Keyset>), AppError> {
         caller.require(STAFF)?;
         let limit = page_limit(limit);
         let mut conn = self.conn().await?;
-        let mut rows =
-            store::list_pos(&mut conn, after, limit + 1, vendor_id, status.as_deref()).await?;
+        let mut rows = store::list_pos(&mut conn, after, limit + 1, vendor_id, &statuses).await?;
         let next = if rows.len() as i64 > limit {
             rows.pop();
-            rows.last().map(|r| r.id)
+            rows.last().map(|r| (r.created_at, r.id))
         } else {
             None
         };
@@ -281,10 +279,17 @@ impl InvoiceApp {
         caller.require(MASTER_WRITE)?;
         let number = parse_text("receipt_number", &input.receipt_number, 100)?;
         let po_id = super::parse_uuid("po_id", &input.po_id)?;
-        let received_at = parse_date("received_at", &input.received_at)?;
+        let received_at =
+            crate::domain::values::receipt_date(&input.received_on, &input.received_at)?;
         if received_at > chrono::Utc::now().date_naive() {
+            // Named as the caller spelled it.
+            let field = if input.received_on.trim().is_empty() {
+                "received_at"
+            } else {
+                "received_on"
+            };
             return Err(AppError::invalid(
-                "received_at",
+                field,
                 "must not be in the future (today in UTC at the latest)",
             ));
         }
@@ -367,17 +372,17 @@ impl InvoiceApp {
     pub async fn list_goods_receipts(
         &self,
         caller: &Caller,
-        after: Option<Uuid>,
+        after: Option<super::Keyset>,
         limit: u32,
         po_id: Option<Uuid>,
-    ) -> Result<(Vec<ReceiptView>, Option<Uuid>), AppError> {
+    ) -> Result<(Vec<ReceiptView>, Option<super::Keyset>), AppError> {
         caller.require(STAFF)?;
         let limit = page_limit(limit);
         let mut conn = self.conn().await?;
         let mut rows = store::list_receipts(&mut conn, after, limit + 1, po_id).await?;
         let next = if rows.len() as i64 > limit {
             rows.pop();
-            rows.last().map(|r| r.id)
+            rows.last().map(|r| (r.created_at, r.id))
         } else {
             None
         };

@@ -92,6 +92,13 @@ pub fn payable(row: PayableRow) -> pb::PayableInvoice {
 }
 
 impl InvoiceApp {
+    /// What paid these invoices (payment, amount paid, discount taken), in one query; read
+    /// by the invoice views, for any staff caller that may see the invoices.
+    pub async fn paid_amounts(&self, ids: &[Uuid]) -> Result<Vec<store::PaidAmounts>, AppError> {
+        let mut conn = self.conn().await?;
+        Ok(store::paid_amounts(&mut conn, ids).await?)
+    }
+
     /// Approved invoices of one currency, a keyset page at a time.
     pub async fn list_payables(
         &self,
@@ -252,6 +259,19 @@ impl InvoiceApp {
                 .map(|r| r.chars().take(200).collect::<String>());
             // Empty or not a decimal: refused below (never paid without a stated amount).
             let amount = item.amount.trim().parse::<rust_decimal::Decimal>().ok();
+            let discount = match item.discount_amount.trim() {
+                "" => rust_decimal::Decimal::ZERO,
+                raw => raw
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+                    .filter(|d| !d.is_sign_negative() && amount.is_none_or(|a| *d <= a))
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "items.discount_amount",
+                            "must be a non-negative decimal no larger than amount",
+                        )
+                    })?,
+            };
             wanted.push((
                 from,
                 amount,
@@ -261,6 +281,8 @@ impl InvoiceApp {
                     date: parse_date("items.payment_date", &item.payment_date)?,
                     method,
                     reference,
+                    amount_paid: amount.map(|a| a - discount),
+                    discount_taken: discount,
                 },
             ));
         }

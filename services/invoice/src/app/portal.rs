@@ -67,20 +67,12 @@ impl InvoiceApp {
     ) -> Result<(Vec<PortalInvoiceView>, Option<String>), AppError> {
         let vendor = caller.require_vendor()?;
         let limit = page_limit(limit);
-        let after = if cursor.is_empty() {
-            None
-        } else {
-            Some(super::invoices::decode_cursor(cursor)?)
-        };
+        let after = super::keyset_after(cursor, super::NEWEST_FIRST)?;
         let mut conn = self.conn().await?;
         let mut rows = store::list_vendor_invoices(&mut conn, vendor, after, limit + 1).await?;
-        let next = if rows.len() as i64 > limit {
-            rows.pop();
-            rows.last()
-                .map(|r| super::invoices::encode_keyset(r.created_at, r.id))
-        } else {
-            None
-        };
+        let next = super::split_page(&mut rows, limit, |r| {
+            ap_types::cursor::encode_time_id(super::NEWEST_FIRST, r.created_at, r.id)
+        });
         let items = rows
             .into_iter()
             .map(PortalInvoiceView::new)
@@ -194,11 +186,18 @@ impl InvoiceApp {
         &self,
         caller: &Caller,
         id: Uuid,
-    ) -> Result<Vec<MessageRow>, AppError> {
+        page: super::PageIn,
+    ) -> Result<(Vec<MessageRow>, Option<String>), AppError> {
         let vendor = caller.require_vendor()?;
+        let after = super::keyset_after(&page.cursor, super::OLDEST_FIRST)?;
+        let limit = page_limit(page.limit);
         let mut conn = self.conn().await?;
         own_invoice(&mut conn, vendor, id).await?;
-        Ok(message_store::messages_of(&mut conn, id, true).await?)
+        let mut rows = message_store::messages_of(&mut conn, id, true, after, limit + 1).await?;
+        let next = super::split_page(&mut rows, limit, |r| {
+            ap_types::cursor::encode_time_id(super::OLDEST_FIRST, r.created_at, r.id)
+        });
+        Ok((rows, next))
     }
 
     #[tracing::instrument(skip_all, fields(invoice.id = %id))]

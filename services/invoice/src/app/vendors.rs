@@ -13,9 +13,12 @@ use uuid::Uuid;
 use super::{AppError, Caller, InvoiceApp, MASTER_WRITE, STAFF, page_limit};
 use crate::domain::values::{
     Country, Currency, FieldError, TaxId, normalize_name, optional_text, parse_email, parse_text,
-    terms_net_days,
+    terms_net_days, vendor_name_key,
 };
 use crate::store::vendors::{self as store, BankAccountRow, NewBankAccount, VendorData, VendorRow};
+
+/// Vendors sharing the first word of a new vendor's name that are compared in full.
+const SIMILAR_CANDIDATES: i64 = 200;
 
 /// A vendor as clients see it; the bank account is masked.
 #[derive(Clone, Debug)]
@@ -241,33 +244,66 @@ impl InvoiceApp {
             .map(parse_bank)
             .transpose()?;
         let mut conn = self.conn().await?;
-        conn.transaction::<_, AppError, _>(async |conn| {
-            let id = Uuid::now_v7();
-            store::insert_vendor(conn, id, &data).await?;
-            if input.po_required == Some(false) {
-                store::set_po_required(conn, id, false).await?;
-            }
-            store::replace_aliases(conn, id, &aliases).await?;
-            if let Some(bank) = &bank {
-                self.store_bank_account(conn, caller, id, bank, user)
-                    .await?;
-            }
-            let view = self.vendor_view(conn, id).await?;
-            audit::record(
-                conn,
-                &caller.ctx,
-                AuditEvent::new(
-                    caller.actor(),
-                    "vendor_created",
-                    "vendor",
-                    Some(id.to_string()),
+        let tax_id = data.tax_id_normalized.clone();
+        let created = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let id = Uuid::now_v7();
+                store::insert_vendor(conn, id, &data).await?;
+                if input.po_required == Some(false) {
+                    store::set_po_required(conn, id, false).await?;
+                }
+                store::replace_aliases(conn, id, &aliases).await?;
+                if let Some(bank) = &bank {
+                    self.store_bank_account(conn, caller, id, bank, user)
+                        .await?;
+                }
+                let view = self.vendor_view(conn, id).await?;
+                audit::record(
+                    conn,
+                    &caller.ctx,
+                    AuditEvent::new(
+                        caller.actor(),
+                        "vendor_created",
+                        "vendor",
+                        Some(id.to_string()),
+                    )
+                    .after(view.audit_json()),
                 )
-                .after(view.audit_json()),
-            )
-            .await?;
-            Ok(view)
-        })
-        .await
+                .await?;
+                Ok(view)
+            })
+            .await;
+        // The unique index on the normalised tax id decides races; name the vendor that won.
+        match (created, tax_id) {
+            (Err(AppError::Conflict(msg)), Some(tax_id)) => {
+                match store::find_vendor_by_tax_id(&mut conn, &tax_id).await? {
+                    Some(existing) => Err(AppError::DuplicateVendor(existing.id)),
+                    None => Err(AppError::Conflict(msg)),
+                }
+            }
+            (created, _) => created,
+        }
+    }
+
+    /// Live vendors, other than `vendor`, whose name is near-identical to its name (case,
+    /// punctuation and legal form ignored): a likely duplicate the creator should look at.
+    pub async fn similar_vendors(
+        &self,
+        vendor: &VendorRow,
+    ) -> Result<Vec<(Uuid, String)>, AppError> {
+        let Some(key) = vendor_name_key(&vendor.name) else {
+            return Ok(Vec::new());
+        };
+        let prefix = key.split(' ').next().unwrap_or_default();
+        let mut conn = self.conn().await?;
+        let candidates =
+            store::find_vendors_by_name_prefix(&mut conn, prefix, vendor.id, SIMILAR_CANDIDATES)
+                .await?;
+        Ok(candidates
+            .into_iter()
+            .filter(|c| vendor_name_key(&c.name).as_deref() == Some(key.as_str()))
+            .map(|c| (c.id, c.name))
+            .collect())
     }
 
     pub async fn get_vendor(&self, caller: &Caller, id: Uuid) -> Result<VendorView, AppError> {
@@ -279,11 +315,11 @@ impl InvoiceApp {
     pub async fn list_vendors(
         &self,
         caller: &Caller,
-        after: Option<Uuid>,
+        after: Option<super::Keyset>,
         limit: u32,
         q: Option<String>,
         is_active: Option<bool>,
-    ) -> Result<(Vec<VendorView>, Option<Uuid>), AppError> {
+    ) -> Result<(Vec<VendorView>, Option<super::Keyset>), AppError> {
         caller.require(STAFF)?;
         let limit = page_limit(limit);
         let mut conn = self.conn().await?;
@@ -291,7 +327,7 @@ impl InvoiceApp {
             store::list_vendors(&mut conn, after, limit + 1, q.as_deref(), is_active).await?;
         let next = if rows.len() as i64 > limit {
             rows.pop();
-            rows.last().map(|r| r.id)
+            rows.last().map(|r| (r.created_at, r.id))
         } else {
             None
         };
@@ -552,5 +588,16 @@ fn is_blank(b: &pb::BankAccountInput) -> bool {
 }
 
 pub fn timestamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    ap_types::time::instant(t)
+}
+
+impl InvoiceApp {
+    /// The names of these vendors, to reference them as `{id, name}` (one query).
+    pub async fn vendor_names(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, AppError> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut conn = self.conn().await?;
+        Ok(store::names_of(&mut conn, &ids).await?)
+    }
 }

@@ -48,13 +48,10 @@ impl ImportKind {
                 "quantity",
                 "unit_price",
             ],
-            ImportKind::GoodsReceipts => &[
-                "receipt_number",
-                "po_number",
-                "received_at",
-                "po_line_number",
-                "quantity",
-            ],
+            // And one of `received_on` or (deprecated) `received_at`: `check_header`.
+            ImportKind::GoodsReceipts => {
+                &["receipt_number", "po_number", "po_line_number", "quantity"]
+            }
         }
     }
 
@@ -90,6 +87,7 @@ impl ImportKind {
             ImportKind::GoodsReceipts => &[
                 "receipt_number",
                 "po_number",
+                "received_on",
                 "received_at",
                 "po_line_number",
                 "quantity",
@@ -104,6 +102,13 @@ pub fn check_header(kind: ImportKind, header: &[String]) -> Result<(), String> {
         if !header.iter().any(|h| h == required) {
             return Err(format!("missing required column {required:?}"));
         }
+    }
+    if kind == ImportKind::GoodsReceipts
+        && !header
+            .iter()
+            .any(|h| h == "received_on" || h == "received_at")
+    {
+        return Err("missing required column \"received_on\"".to_owned());
     }
     for (i, h) in header.iter().enumerate() {
         if !kind.known_columns().contains(&h.as_str()) {
@@ -288,11 +293,7 @@ pub fn po_row<'a>(get: impl Fn(&str) -> &'a str) -> Result<PoRow, Vec<FieldError
     // The same line-total rule as a PO created through the API: within the amount columns.
     if let (Some(c), Some(q), Some(p)) = (&currency, quantity, unit_price) {
         let _ = c;
-        let problem = match q.checked_mul(p) {
-            Some(t) if ap_types::fits_column(t) => None,
-            _ => Some("is too large: amounts must be below 100000000000000".to_owned()),
-        };
-        if let Some(message) = problem {
+        if let Some(message) = ap_types::line_total_problem(q, p) {
             r.errors.push(FieldError::new(
                 "unit_price",
                 format!("line total (quantity × unit_price) {message}"),
@@ -352,8 +353,10 @@ pub fn receipt_row<'a>(get: impl Fn(&str) -> &'a str) -> Result<ReceiptRow, Vec<
     };
     let receipt_number = r.text("receipt_number", 100);
     let po_number = r.text("po_number", 100);
-    let date_raw = (r.get)("received_at");
-    let received_at = r.take(parse_date("received_at", date_raw));
+    let received_at = r.take(crate::domain::values::receipt_date(
+        (r.get)("received_on"),
+        (r.get)("received_at"),
+    ));
     let po_line_number = r.int("po_line_number", 1, 100_000);
     let qty_raw = (r.get)("quantity");
     let quantity = r.take(parse_quantity("quantity", qty_raw));

@@ -99,6 +99,68 @@ pub fn normalize_tax_id(raw: &str) -> String {
         .collect()
 }
 
+/// Legal-form words that do not tell two vendors apart ("Acme Steel Inc." is "ACME STEEL").
+const LEGAL_SUFFIXES: &[&str] = &[
+    "inc",
+    "incorporated",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "co",
+    "corp",
+    "corporation",
+    "company",
+    "plc",
+    "gmbh",
+    "ag",
+    "kg",
+    "sa",
+    "sas",
+    "sarl",
+    "srl",
+    "spa",
+    "bv",
+    "nv",
+    "oy",
+    "ab",
+    "as",
+    "pty",
+    "pte",
+    "kk",
+];
+
+/// A vendor name for near-duplicate detection: [`normalize_name`] without trailing legal-form
+/// words, so "Acme Steel Inc." and "ACME STEEL, INC" compare equal. `None` when nothing but
+/// a legal form is left.
+pub fn vendor_name_key(raw: &str) -> Option<String> {
+    let normalized = normalize_name(raw);
+    let mut words: Vec<&str> = normalized.split(' ').filter(|w| !w.is_empty()).collect();
+    while words.len() > 1 && words.last().is_some_and(|w| LEGAL_SUFFIXES.contains(w)) {
+        words.pop();
+    }
+    let key = words.join(" ");
+    (!key.is_empty()).then_some(key)
+}
+
+#[cfg(test)]
+mod vendor_name_key_tests {
+    use super::vendor_name_key;
+
+    #[test]
+    fn case_punctuation_and_legal_forms_do_not_tell_vendors_apart() {
+        let key = |n: &str| vendor_name_key(n);
+        assert_eq!(key("Acme Steel Inc."), key("ACME STEEL, INC"));
+        assert_eq!(key("Acme Steel Inc."), key("acme steel"));
+        assert_eq!(key("Müller GmbH & Co. KG").as_deref(), Some("müller"));
+        assert_ne!(key("Acme Steel"), key("Acme Steelworks"));
+        // A name that is only a legal form keeps it rather than matching every other one.
+        assert_eq!(key("Inc.").as_deref(), Some("inc"));
+        assert_eq!(key(" ,. "), None);
+    }
+}
+
 /// Upper-case alphanumerics: `inv-0042` and `INV 0042` are the same number.
 pub fn normalize_invoice_number(raw: &str) -> String {
     raw.chars()
@@ -177,6 +239,44 @@ pub fn parse_quantity(field: &str, raw: &str) -> Result<Decimal, FieldError> {
 pub fn parse_date(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
         .map_err(|_| FieldError::new(field, "must be a date in the form YYYY-MM-DD"))
+}
+
+/// The date of a goods receipt: `YYYY-MM-DD`, or (the deprecated `received_at` spelling) an
+/// RFC 3339 instant, of which the UTC date is kept.
+pub fn parse_date_or_instant(field: &str, raw: &str) -> Result<NaiveDate, FieldError> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw.trim()) {
+        return Ok(t.with_timezone(&chrono::Utc).date_naive());
+    }
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            "must be a date in the form YYYY-MM-DD (or an RFC 3339 instant)",
+        )
+    })
+}
+
+/// The receipt date from `received_on` (a date) or the deprecated `received_at` (a date or an
+/// instant); `received_on` wins when both are given and they must then name the same day.
+pub fn receipt_date(received_on: &str, received_at: &str) -> Result<NaiveDate, FieldError> {
+    let on = Some(received_on.trim())
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_date("received_on", v))
+        .transpose()?;
+    let at = Some(received_at.trim())
+        .filter(|v| !v.is_empty())
+        .map(|v| parse_date_or_instant("received_at", v))
+        .transpose()?;
+    match (on, at) {
+        (Some(on), Some(at)) if on != at => Err(FieldError::new(
+            "received_on",
+            "differs from received_at; give received_on only",
+        )),
+        (Some(d), _) | (None, Some(d)) => Ok(d),
+        (None, None) => Err(FieldError::new(
+            "received_on",
+            "is required: the date the goods arrived (YYYY-MM-DD)",
+        )),
+    }
 }
 
 pub fn parse_email(field: &str, raw: &str) -> Result<String, FieldError> {

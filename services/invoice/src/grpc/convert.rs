@@ -58,6 +58,7 @@ pub fn vendor(v: VendorView) -> pb::Vendor {
         bank_account: bank,
         created_at: timestamp(r.created_at),
         updated_at: timestamp(r.updated_at),
+        warnings: Vec::new(),
     }
 }
 
@@ -91,7 +92,20 @@ pub fn purchase_order(v: PoView) -> pb::PurchaseOrder {
         created_at: timestamp(v.po.created_at),
         updated_at: timestamp(v.po.updated_at),
         match_type: v.po.match_type,
+        vendor: None,
     }
+}
+
+/// Names the vendors of purchase orders (`names` from one query).
+pub fn with_vendor(mut po: pb::PurchaseOrder, names: &[(uuid::Uuid, String)]) -> pb::PurchaseOrder {
+    po.vendor = names
+        .iter()
+        .find(|(id, _)| id.to_string() == po.vendor_id)
+        .map(|(id, name)| pb::VendorRef {
+            id: id.to_string(),
+            name: name.clone(),
+        });
+    po
 }
 
 pub fn goods_receipt(v: ReceiptView) -> pb::GoodsReceipt {
@@ -206,10 +220,19 @@ pub fn invoice_row(r: InvoiceRow) -> pb::Invoice {
         r#match: None,
         touchless: r.touchless,
         unread_messages: 0,
+        ..Default::default()
     }
 }
 
 pub fn invoice(v: InvoiceView) -> pb::Invoice {
+    let facts = crate::store::exceptions::ExceptionInvoice {
+        id: v.row.id,
+        invoice_number: v.row.invoice_number.clone(),
+        vendor_id: v.row.vendor_id,
+        vendor_name: v.row.vendor_name.clone(),
+        total_amount: v.row.total_amount,
+        currency: v.row.currency.clone(),
+    };
     let mut out = invoice_row(v.row);
     out.lines = v
         .lines
@@ -226,7 +249,11 @@ pub fn invoice(v: InvoiceView) -> pb::Invoice {
         })
         .collect();
     out.document = v.document.map(document);
-    out.exceptions = v.exceptions.into_iter().map(exception).collect();
+    out.exceptions = v
+        .exceptions
+        .into_iter()
+        .map(|e| exception_with(e, std::slice::from_ref(&facts)))
+        .collect();
     out.touchless = v.matching.as_ref().is_some_and(|m| m.head.touchless);
     out.r#match = v.matching.map(match_result);
     out
@@ -259,7 +286,47 @@ pub fn exception(e: ExceptionRow) -> pb::ExceptionRef {
         updated_at: timestamp(e.updated_at),
         details_json: e.details.to_string(),
         source: e.source,
+        ..Default::default()
     }
+}
+
+/// Adds what paid the invoice (payment id, amount paid, discount taken) when it was paid.
+pub fn with_payment(
+    mut out: pb::Invoice,
+    paid: &[crate::store::payables::PaidAmounts],
+) -> pb::Invoice {
+    let Some(p) = out
+        .id
+        .parse::<uuid::Uuid>()
+        .ok()
+        .and_then(|id| paid.iter().find(|p| p.id == id))
+    else {
+        return out;
+    };
+    out.payment_id = uuid_s(p.payment_id);
+    out.amount_paid = opt_amount(p.amount_paid, &out.currency);
+    out.discount_taken = opt_amount(p.discount_taken, &out.currency);
+    out
+}
+
+/// An exception-queue row: the exception with its invoice's number, vendor and total.
+pub fn exception_with(
+    e: ExceptionRow,
+    invoices: &[crate::store::exceptions::ExceptionInvoice],
+) -> pb::ExceptionRef {
+    let invoice = invoices.iter().find(|i| i.id == e.invoice_id).cloned();
+    let mut out = exception(e);
+    if let Some(i) = invoice {
+        let cur = i.currency.clone().unwrap_or_default();
+        out.invoice_number = s(i.invoice_number);
+        out.vendor = i.vendor_id.map(|id| pb::VendorRef {
+            id: id.to_string(),
+            name: i.vendor_name.clone().unwrap_or_default(),
+        });
+        out.invoice_amount = opt_amount(i.total_amount, &cur);
+        out.invoice_currency = cur;
+    }
+    out
 }
 
 pub fn comment(c: CommentRow) -> pb::ExceptionComment {

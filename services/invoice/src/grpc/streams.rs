@@ -39,7 +39,7 @@ pub async fn upload_meta(stream: &mut Streaming<pb::UploadChunk>) -> Result<Uplo
 }
 
 pub fn upload_parts(
-    stream: Streaming<pb::UploadChunk>,
+    stream: impl Stream<Item = Result<pb::UploadChunk, Status>> + Unpin,
 ) -> impl Stream<Item = Result<UploadPart, AppError>> + Unpin {
     stream.map(|chunk| match chunk {
         Ok(pb::UploadChunk {
@@ -69,7 +69,7 @@ pub async fn import_kind(stream: &mut Streaming<pb::ImportChunk>) -> Result<Stri
 /// The CSV bytes; ends at the `finish` marker, and fails (Interrupted) if the stream stops
 /// before it, so a cut-short file is never taken for a complete one.
 pub fn import_bytes(
-    stream: Streaming<pb::ImportChunk>,
+    stream: impl Stream<Item = Result<pb::ImportChunk, Status>> + Unpin + Send + 'static,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + Unpin + Send {
     let interrupted =
         || std::io::Error::new(std::io::ErrorKind::Interrupted, "import stream ended early");

@@ -179,7 +179,8 @@ pub async fn find(
 
 #[derive(Default, Debug)]
 pub struct ExceptionFilter {
-    pub status: Option<String>,
+    /// Any of these statuses; empty means every status.
+    pub statuses: Vec<String>,
     pub code: Option<String>,
     pub severity: Option<String>,
     pub assigned_to: Option<Uuid>,
@@ -198,8 +199,8 @@ pub async fn list(
     let mut q = exceptions::table
         .select(ExceptionRow::as_select())
         .into_boxed();
-    if let Some(s) = &f.status {
-        q = q.filter(exceptions::status.eq(s.clone()));
+    if !f.statuses.is_empty() {
+        q = q.filter(exceptions::status.eq_any(f.statuses.clone()));
     }
     if let Some(c) = &f.code {
         q = q.filter(exceptions::code.eq(c.clone()));
@@ -348,17 +349,28 @@ pub async fn add_comment(
         .await
 }
 
+/// A page of an exception's comments, oldest first, after the `(created_at, id)` keyset.
 pub async fn comments_of(
     conn: &mut AsyncPgConnection,
     exception_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> QueryResult<Vec<CommentRow>> {
     use super::schema::exception_comments as c;
-    c::table
+    let mut q = c::table
         .filter(c::exception_id.eq(exception_id))
         .order((c::created_at, c::id))
         .select(CommentRow::as_select())
-        .load(conn)
-        .await
+        .limit(limit)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            c::created_at
+                .gt(at)
+                .or(c::created_at.eq(at).and(c::id.gt(id))),
+        );
+    }
+    q.load(conn).await
 }
 
 /// Raises one exception a person asked for (a vendor's dispute): never reconciled away by an
@@ -386,4 +398,41 @@ pub async fn insert_manual(
         .returning(ExceptionRow::as_returning())
         .get_result(conn)
         .await
+}
+
+/// What an exception-queue row shows of its invoice: number, vendor, total and currency.
+#[derive(Clone, Debug, QueryableByName)]
+pub struct ExceptionInvoice {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub invoice_number: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub vendor_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub vendor_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+    pub total_amount: Option<rust_decimal::Decimal>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub currency: Option<String>,
+}
+
+/// The invoices of a page of exceptions in one query (the vendor's current name, else the
+/// name on the invoice).
+pub async fn invoices_of(
+    conn: &mut AsyncPgConnection,
+    invoice_ids: &[Uuid],
+) -> QueryResult<Vec<ExceptionInvoice>> {
+    if invoice_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT i.id, i.invoice_number, i.vendor_id, coalesce(v.name, i.vendor_name) AS vendor_name, \
+                i.total_amount, i.currency::text AS currency \
+         FROM invoices i LEFT JOIN vendors v ON v.id = i.vendor_id \
+         WHERE i.id = ANY($1)",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(invoice_ids)
+    .load(conn)
+    .await
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Date, Numeric, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -347,7 +347,8 @@ pub async fn insert_correction(
 /// Filters of the invoice list; every one optional.
 #[derive(Clone, Debug, Default)]
 pub struct InvoiceFilter {
-    pub status: Option<String>,
+    /// Any of these statuses; empty means every status.
+    pub statuses: Vec<String>,
     pub payment_status: Option<String>,
     pub vendor_id: Option<Uuid>,
     pub po_number: Option<String>,
@@ -359,31 +360,115 @@ pub struct InvoiceFilter {
     pub created_to: Option<DateTime<Utc>>,
 }
 
-/// One page, newest first, strictly after the keyset `(created_at, id)` of `after`.
-/// A single statement: no count, no join, no offset.
+/// What the invoice list is ordered by; ties are always broken by id, in the same direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InvoiceSortKey {
+    #[default]
+    CreatedAt,
+    DueDate,
+    /// The payable amount: the amount due when stated, else the total.
+    Amount,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvoiceSort {
+    pub key: InvoiceSortKey,
+    pub descending: bool,
+}
+
+impl Default for InvoiceSort {
+    /// Newest first.
+    fn default() -> Self {
+        Self {
+            key: InvoiceSortKey::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+/// The sort-key value of the last row of a page, with its id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InvoiceAfter {
+    CreatedAt(DateTime<Utc>, Uuid),
+    DueDate(Option<NaiveDate>, Uuid),
+    Amount(Option<Decimal>, Uuid),
+}
+
+/// The payable amount as SQL, matching `domain::payable::payable` (and the index on it).
+const PAYABLE_SQL: &str = "COALESCE(amount_due, total_amount)";
+
+/// One page in `sort` order, strictly after the keyset `after`. A single statement: no
+/// count, no join, no offset. Due date and amount may be NULL: those rows come last in both
+/// directions, ordered by id.
 pub async fn list_invoices(
     conn: &mut AsyncPgConnection,
     filter: &InvoiceFilter,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    sort: InvoiceSort,
+    after: Option<InvoiceAfter>,
     limit: i64,
 ) -> QueryResult<Vec<InvoiceRow>> {
+    let (cmp, dir) = if sort.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     let mut q = invoices::table
         .filter(invoices::deleted_at.is_null())
         .select(InvoiceRow::as_select())
-        .order((invoices::created_at.desc(), invoices::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some((ts, id)) = after {
-        q = q.filter(
-            diesel::dsl::sql::<Bool>("(created_at, id) < (")
+    q = match (sort.key, sort.descending) {
+        (InvoiceSortKey::CreatedAt, true) => {
+            q.order((invoices::created_at.desc(), invoices::id.desc()))
+        }
+        (InvoiceSortKey::CreatedAt, false) => q.order((invoices::created_at, invoices::id)),
+        (InvoiceSortKey::DueDate, _) => q.order(diesel::dsl::sql::<Bool>(&format!(
+            "due_date IS NULL, due_date {dir}, id {dir}"
+        ))),
+        (InvoiceSortKey::Amount, _) => q.order(diesel::dsl::sql::<Bool>(&format!(
+            "{PAYABLE_SQL} IS NULL, {PAYABLE_SQL} {dir}, id {dir}"
+        ))),
+    };
+    // `(key, id) < (v, id0)` for descending, `>` for ascending; a NULL key follows every
+    // non-NULL one, so after a non-NULL value all NULL rows are still to come.
+    q = match after {
+        None => q,
+        Some(InvoiceAfter::CreatedAt(ts, id)) => q.filter(
+            diesel::dsl::sql::<Bool>(&format!("(created_at, id) {cmp} ("))
                 .bind::<Timestamptz, _>(ts)
                 .sql(", ")
                 .bind::<SqlUuid, _>(id)
                 .sql(")"),
-        );
-    }
-    if let Some(s) = &filter.status {
-        q = q.filter(invoices::status.eq(s.clone()));
+        ),
+        Some(InvoiceAfter::DueDate(Some(d), id)) => q.filter(
+            diesel::dsl::sql::<Bool>(&format!("(due_date IS NULL OR (due_date, id) {cmp} ("))
+                .bind::<Date, _>(d)
+                .sql(", ")
+                .bind::<SqlUuid, _>(id)
+                .sql("))"),
+        ),
+        Some(InvoiceAfter::Amount(Some(a), id)) => q.filter(
+            diesel::dsl::sql::<Bool>(&format!(
+                "({PAYABLE_SQL} IS NULL OR ({PAYABLE_SQL}, id) {cmp} ("
+            ))
+            .bind::<Numeric, _>(a)
+            .sql(", ")
+            .bind::<SqlUuid, _>(id)
+            .sql("))"),
+        ),
+        Some(InvoiceAfter::DueDate(None, id)) => q.filter(
+            diesel::dsl::sql::<Bool>(&format!("(due_date IS NULL AND id {cmp} "))
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        ),
+        Some(InvoiceAfter::Amount(None, id)) => q.filter(
+            diesel::dsl::sql::<Bool>(&format!("({PAYABLE_SQL} IS NULL AND id {cmp} "))
+                .bind::<SqlUuid, _>(id)
+                .sql(")"),
+        ),
+    };
+    if !filter.statuses.is_empty() {
+        q = q.filter(invoices::status.eq_any(filter.statuses.clone()));
     }
     if let Some(s) = &filter.payment_status {
         q = q.filter(invoices::payment_status.eq(s.clone()));

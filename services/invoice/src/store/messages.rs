@@ -52,21 +52,33 @@ pub async fn insert_message(
         .await
 }
 
-/// The conversation of an invoice, oldest first; `vendor_view` leaves internal notes out.
+/// A page of the conversation of an invoice, oldest first, after the `(created_at, id)`
+/// keyset; `vendor_view` leaves internal notes out.
 pub async fn messages_of(
     conn: &mut AsyncPgConnection,
     invoice_id: Uuid,
     vendor_view: bool,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
 ) -> QueryResult<Vec<MessageRow>> {
+    use invoice_messages::dsl as m;
     let mut q = invoice_messages::table
-        .filter(invoice_messages::invoice_id.eq(invoice_id))
-        .order((invoice_messages::created_at, invoice_messages::id))
+        .filter(m::invoice_id.eq(invoice_id))
+        .order((m::created_at, m::id))
         .select(MessageRow::as_select())
+        .limit(limit)
         .into_boxed();
     if vendor_view {
-        q = q.filter(invoice_messages::internal.eq(false));
+        q = q.filter(m::internal.eq(false));
     }
-    q.limit(1000).load(conn).await
+    if let Some((at, id)) = after {
+        q = q.filter(
+            m::created_at
+                .gt(at)
+                .or(m::created_at.eq(at).and(m::id.gt(id))),
+        );
+    }
+    q.load(conn).await
 }
 
 /// Staff opened the conversation: the vendor's messages so far are read.

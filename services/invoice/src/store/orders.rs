@@ -213,24 +213,33 @@ pub async fn received_quantities(
 
 pub async fn list_pos(
     conn: &mut AsyncPgConnection,
-    after: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
     vendor_id: Option<Uuid>,
-    status: Option<&str>,
+    statuses: &[String],
 ) -> QueryResult<Vec<PoRow>> {
     let mut q = purchase_orders::table
         .select(PoRow::as_select())
-        .order(purchase_orders::id)
+        .order((
+            purchase_orders::created_at.desc(),
+            purchase_orders::id.desc(),
+        ))
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        q = q.filter(purchase_orders::id.gt(after));
+    if let Some((at, id)) = after {
+        q = q.filter(
+            purchase_orders::created_at
+                .lt(at)
+                .or(purchase_orders::created_at
+                    .eq(at)
+                    .and(purchase_orders::id.lt(id))),
+        );
     }
     if let Some(v) = vendor_id {
         q = q.filter(purchase_orders::vendor_id.eq(v));
     }
-    if let Some(s) = status {
-        q = q.filter(purchase_orders::status.eq(s.to_owned()));
+    if !statuses.is_empty() {
+        q = q.filter(purchase_orders::status.eq_any(statuses.to_vec()));
     }
     q.load(conn).await
 }
@@ -314,17 +323,23 @@ pub async fn update_receipt(
 
 pub async fn list_receipts(
     conn: &mut AsyncPgConnection,
-    after: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
     po_id: Option<Uuid>,
 ) -> QueryResult<Vec<ReceiptRow>> {
     let mut q = goods_receipts::table
         .select(ReceiptRow::as_select())
-        .order(goods_receipts::id)
+        .order((goods_receipts::created_at.desc(), goods_receipts::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        q = q.filter(goods_receipts::id.gt(after));
+    if let Some((at, id)) = after {
+        q = q.filter(
+            goods_receipts::created_at
+                .lt(at)
+                .or(goods_receipts::created_at
+                    .eq(at)
+                    .and(goods_receipts::id.lt(id))),
+        );
     }
     if let Some(po) = po_id {
         q = q.filter(goods_receipts::po_id.eq(po));

@@ -163,6 +163,9 @@ pub struct PaidFields {
     pub date: NaiveDate,
     pub method: String,
     pub reference: Option<String>,
+    /// What was paid (the settled amount less the discount) and the discount taken.
+    pub amount_paid: Option<rust_decimal::Decimal>,
+    pub discount_taken: rust_decimal::Decimal,
 }
 
 pub async fn set_paid(
@@ -176,8 +179,10 @@ pub async fn set_paid(
         "UPDATE invoices i SET status = 'paid', payment_status = 'completed', \
          payment_id = u.payment_id, payment_date = u.payment_date, payment_method = u.method, \
          payment_reference = u.reference, version = i.version + 1, updated_at = now(), \
-         payment_claim_run_id = NULL, payment_claimed_at = NULL, payment_claim_run_reference = NULL \
-         FROM UNNEST($1, $2, $3, $4, $5) AS u(id, payment_id, payment_date, method, reference) \
+         payment_claim_run_id = NULL, payment_claimed_at = NULL, payment_claim_run_reference = NULL, \
+         payment_amount_paid = u.amount_paid, payment_discount_taken = u.discount_taken \
+         FROM UNNEST($1, $2, $3, $4, $5, $6, $7) \
+              AS u(id, payment_id, payment_date, method, reference, amount_paid, discount_taken) \
          WHERE i.id = u.id",
     )
     .bind::<Array<SqlUuid>, _>(items.iter().map(|i| i.id).collect::<Vec<_>>())
@@ -189,6 +194,12 @@ pub async fn set_paid(
             .iter()
             .map(|i| i.reference.clone())
             .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Nullable<diesel::sql_types::Numeric>>, _>(
+        items.iter().map(|i| i.amount_paid).collect::<Vec<_>>(),
+    )
+    .bind::<Array<diesel::sql_types::Numeric>, _>(
+        items.iter().map(|i| i.discount_taken).collect::<Vec<_>>(),
     )
     .execute(conn)
     .await
@@ -271,6 +282,37 @@ pub async fn payment_facts(
          {BLOCKING} AS blocking_exceptions \
          FROM invoices i WHERE i.id = ANY($1) AND i.deleted_at IS NULL"
     ))
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await
+}
+
+/// The payment facts of paid invoices: which payment, what it paid, the discount it took.
+#[derive(Clone, Debug, QueryableByName)]
+pub struct PaidAmounts {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub payment_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Numeric>)]
+    pub amount_paid: Option<Decimal>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Numeric>)]
+    pub discount_taken: Option<Decimal>,
+}
+
+/// For a page of invoices, in one query; invoices without a payment are left out.
+pub async fn paid_amounts(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> diesel::QueryResult<Vec<PaidAmounts>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT id, payment_id, payment_amount_paid AS amount_paid, \
+                payment_discount_taken AS discount_taken \
+         FROM invoices WHERE id = ANY($1) AND payment_id IS NOT NULL",
+    )
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)
     .await

@@ -164,10 +164,39 @@ pub async fn find_vendors_by_name(
         .await
 }
 
+/// Live vendors other than `except` whose lower-cased name starts with `prefix`: the
+/// candidates for a near-identical name, compared exactly by the caller.
+pub async fn find_vendors_by_name_prefix(
+    conn: &mut AsyncPgConnection,
+    prefix: &str,
+    except: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<VendorRow>> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    vendors::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern),
+        )
+        .filter(vendors::id.ne(except))
+        .filter(vendors::deleted_at.is_null())
+        .order(vendors::id)
+        .limit(limit)
+        .select(VendorRow::as_select())
+        .load(conn)
+        .await
+}
+
 /// Live vendors after `after` in id order, optionally filtered by a name substring.
 pub async fn list_vendors(
     conn: &mut AsyncPgConnection,
-    after: Option<Uuid>,
+    after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
     q: Option<&str>,
     is_active: Option<bool>,
@@ -175,11 +204,15 @@ pub async fn list_vendors(
     let mut query = vendors::table
         .filter(vendors::deleted_at.is_null())
         .select(VendorRow::as_select())
-        .order(vendors::id)
+        .order((vendors::created_at.desc(), vendors::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(vendors::id.gt(after));
+    if let Some((at, id)) = after {
+        query = query.filter(
+            vendors::created_at
+                .lt(at)
+                .or(vendors::created_at.eq(at).and(vendors::id.lt(id))),
+        );
     }
     if let Some(q) = q {
         query = query.filter(vendors::name.ilike(format!("%{}%", escape_like(q))));
@@ -351,4 +384,19 @@ pub async fn lock_current_bank_account(
         .first(conn)
         .await
         .optional()
+}
+
+/// The names of these vendors (deleted ones too: history still names them), in one query.
+pub async fn names_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> QueryResult<Vec<(Uuid, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    vendors::table
+        .filter(vendors::id.eq_any(ids))
+        .select((vendors::id, vendors::name))
+        .load(conn)
+        .await
 }

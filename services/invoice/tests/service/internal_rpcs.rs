@@ -19,6 +19,7 @@ fn pay(id: &str) -> pb::PayInvoicesRequest {
             payment_method: "ACH".into(),
             payment_reference: "PAY-1".into(),
             amount: "100.00".into(),
+            discount_amount: String::new(),
         }],
     }
 }

@@ -85,7 +85,8 @@ impl Service {
                     pb::GoodsReceiptInput {
                         receipt_number: number.into(),
                         po_id: po_id.into(),
-                        received_at: "2026-03-01".into(),
+                        received_at: String::new(),
+                        received_on: "2026-03-01".into(),
                         lines: quantities
                             .iter()
                             .enumerate()
@@ -644,7 +645,14 @@ async fn waiving_the_last_blocking_exception_moves_the_invoice_on_and_it_is_not_
     let audit = svc
         .client
         .clone()
-        .get_invoice_audit(svc.as_user(Role::Auditor, pb::IdRequest { id: id.clone() }))
+        .get_invoice_audit(svc.as_user(
+            Role::Auditor,
+            pb::AuditPageRequest {
+                id: id.clone(),
+                limit: 200,
+                cursor: String::new(),
+            },
+        ))
         .await
         .expect("audit")
         .into_inner();

@@ -52,10 +52,15 @@ async fn a_page_of_fifty_invoices_gets_its_unread_counts_in_one_statement() {
     let statements = Arc::new(AtomicUsize::new(0));
     conn.set_instrumentation(StatementCounter(statements.clone()));
 
-    let (items, next) =
-        ap_invoice::app::invoices::list_page(&mut conn, &InvoiceFilter::default(), None, 50)
-            .await
-            .expect("page");
+    let (items, next) = ap_invoice::app::invoices::list_page(
+        &mut conn,
+        &InvoiceFilter::default(),
+        Default::default(),
+        None,
+        50,
+    )
+    .await
+    .expect("page");
 
     assert_eq!(items.len(), 50);
     assert!(next.is_some());

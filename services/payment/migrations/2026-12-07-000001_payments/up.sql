@@ -102,7 +102,7 @@ CREATE INDEX payments_run ON payments (run_id) WHERE run_id IS NOT NULL;
 CREATE INDEX payments_account ON payments (bank_account_id) WHERE status = 'completed';
 
 -- `Idempotency-Key` of a mutation, per user: the first successful response is replayed.
-CREATE TABLE idempotency_keys (
+CREATE TABLE IF NOT EXISTS idempotency_keys (
     key           TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
     user_id       UUID NOT NULL,
     operation     TEXT NOT NULL,

@@ -229,6 +229,7 @@ impl PaymentApp {
                 // The invoice amount this payment settles (paid plus any early-payment discount
                 // taken): it must equal the approved amount.
                 amount: (r.amount + r.discount_amount).normalize().to_string(),
+                discount_amount: r.discount_amount.normalize().to_string(),
             })
             .collect();
         let outcomes = match self.invoices().pay(items).await {
@@ -381,17 +382,10 @@ impl PaymentApp {
         let page = req.page.clone().unwrap_or_default();
         let limit = page_limit(page.limit);
         let after = super::decode_cursor(&page.cursor)?;
-        let status = Some(req.status.clone()).filter(|s| !s.is_empty());
-        if let Some(s) = &status
-            && !["pending", "completed", "failed"].contains(&s.as_str())
-        {
-            return Err(AppError::invalid(
-                "status",
-                "must be pending, completed or failed",
-            ));
-        }
+        let statuses =
+            super::status_list("status", &req.status, &["pending", "completed", "failed"])?;
         let filter = PaymentFilter {
-            status,
+            statuses,
             invoice_id: super::optional_uuid("invoice_id", &req.invoice_id)?,
             run_id: super::optional_uuid("run_id", &req.run_id)?,
         };
@@ -412,10 +406,17 @@ impl PaymentApp {
         &self,
         caller: &Caller,
         invoice_id: Uuid,
-    ) -> Result<Vec<AuditRow>, AppError> {
+        cursor: &str,
+        limit: u32,
+    ) -> Result<(Vec<AuditRow>, Option<String>), AppError> {
         caller.require(ap_types::Role::STAFF)?;
         let mut conn = self.conn().await?;
-        Ok(audit::timeline(&mut conn, "invoice", &invoice_id.to_string()).await?)
+        audit::timeline_rpc_page(&mut conn, "invoice", &invoice_id.to_string(), cursor, limit)
+            .await
+            .map_err(|e| match e {
+                audit::TimelinePageError::Cursor(c) => AppError::invalid("cursor", c.to_string()),
+                audit::TimelinePageError::Db(d) => d.into(),
+            })
     }
 }
 

@@ -134,7 +134,7 @@ impl PaymentApp {
             payment_store::list_payments(
                 &mut conn,
                 &payment_store::PaymentFilter {
-                    status: None,
+                    statuses: Vec::new(),
                     invoice_id: None,
                     run_id: Some(id),
                 },
@@ -355,15 +355,13 @@ impl PaymentApp {
         let page = req.page.clone().unwrap_or_default();
         let limit = page_limit(page.limit);
         let after = super::decode_cursor(&page.cursor)?;
-        let status = Some(req.status.as_str()).filter(|s| !s.is_empty());
-        if status.is_some_and(|s| RunStatus::parse(s).is_none()) {
-            return Err(AppError::invalid(
-                "status",
-                "must be draft, approved, executed or cancelled",
-            ));
-        }
+        let statuses = super::status_list(
+            "status",
+            &req.status,
+            &["draft", "approved", "executed", "cancelled"],
+        )?;
         let mut conn = self.conn().await?;
-        let mut runs = store::list_runs(&mut conn, status, after, limit + 1).await?;
+        let mut runs = store::list_runs(&mut conn, &statuses, after, limit + 1).await?;
         let next = if runs.len() as i64 > limit {
             runs.pop();
             runs.last()

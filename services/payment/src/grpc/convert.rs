@@ -13,8 +13,7 @@ use ap_types::amount_text;
 pub use ap_types::money_text as money;
 
 fn instant(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-        .unwrap_or_default()
+    ap_types::time::opt_instant(t)
 }
 
 fn date(d: Option<NaiveDate>) -> String {

@@ -226,7 +226,8 @@ pub async fn postpone(
 }
 
 pub struct PaymentFilter {
-    pub status: Option<String>,
+    /// Any of these statuses; empty means every status.
+    pub statuses: Vec<String>,
     pub invoice_id: Option<Uuid>,
     pub run_id: Option<Uuid>,
 }
@@ -243,8 +244,8 @@ pub async fn list_payments(
         .order((p::created_at.desc(), p::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some(s) = &filter.status {
-        q = q.filter(p::status.eq(s.clone()));
+    if !filter.statuses.is_empty() {
+        q = q.filter(p::status.eq_any(filter.statuses.clone()));
     }
     if let Some(i) = filter.invoice_id {
         q = q.filter(p::invoice_id.eq(i));

@@ -255,7 +255,7 @@ pub async fn set_status_if(
 /// Newest first, keyset on (created_at, id).
 pub async fn list_runs(
     conn: &mut AsyncPgConnection,
-    status: Option<&str>,
+    statuses: &[String],
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> QueryResult<Vec<RunRow>> {
@@ -264,8 +264,8 @@ pub async fn list_runs(
         .order((r::created_at.desc(), r::id.desc()))
         .limit(limit)
         .into_boxed();
-    if let Some(s) = status {
-        q = q.filter(r::status.eq(s.to_owned()));
+    if !statuses.is_empty() {
+        q = q.filter(r::status.eq_any(statuses.to_vec()));
     }
     if let Some((ts, id)) = after {
         q = q.filter(
