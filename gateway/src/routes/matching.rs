@@ -352,6 +352,9 @@ pub struct RuleSetOut {
     pub price_tolerance_pct: String,
     /// Quantity tolerance in percent (`"0"` = exact).
     pub qty_tolerance_pct: String,
+    /// How far cumulative goods receipts may exceed a PO line's ordered quantity, in percent
+    /// of it (`"0"`: never beyond the order; `"5"`: up to 105 %).
+    pub over_receipt_tolerance_pct: String,
     /// Deprecated: `price_tolerance_pct` as a fraction (`"0.02"` = 2 %).
     #[schema(deprecated)]
     pub price_pct: String,
@@ -385,6 +388,7 @@ impl From<pb::RuleSet> for RuleSetOut {
             status: r.status,
             price_tolerance_pct: fraction_to_pct(&r.price_pct),
             qty_tolerance_pct: fraction_to_pct(&r.qty_pct),
+            over_receipt_tolerance_pct: fraction_to_pct(&r.over_receipt_pct),
             price_pct: r.price_pct,
             price_abs: r.price_abs,
             qty_pct: r.qty_pct,
@@ -553,6 +557,9 @@ pub struct RuleSetIn {
     /// Deprecated: `qty_tolerance_pct` as a fraction.
     #[schema(deprecated)]
     pub qty_pct: Option<DecimalText>,
+    /// Over-receipt tolerance of goods receipts in percent of the ordered quantity (0 to
+    /// 100); absent keeps the draft's value.
+    pub over_receipt_tolerance_pct: Option<DecimalText>,
     #[serde(default)]
     pub note: String,
     /// Replaces the draft's vendor overrides.
@@ -582,6 +589,10 @@ pub async fn update_draft(
         b.qty_tolerance_pct.as_ref(),
         b.qty_pct.as_ref(),
     )?;
+    let over_receipt_pct = match b.over_receipt_tolerance_pct.as_ref() {
+        Some(p) => pct_to_fraction("over_receipt_tolerance_pct", p)?,
+        None => String::new(),
+    };
     let mut overrides = Vec::with_capacity(b.overrides.len());
     for (i, o) in b.overrides.into_iter().enumerate() {
         overrides.push(pb::VendorTolerance {
@@ -609,6 +620,7 @@ pub async fn update_draft(
             qty_pct,
             note: b.note,
             overrides,
+            over_receipt_pct,
         }))
         .await?
         .into_inner();

@@ -562,3 +562,74 @@ async fn an_imported_goods_receipt_beyond_the_order_or_in_the_future_is_refused_
     assert_eq!(received(&app, &token, &po).await, "9");
     assert_eq!(count(&app, RECEIPTS, &po).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_over_receipt_tolerance_named_in_the_published_rule_set_allows_that_much_and_no_more() {
+    let app = TestApp::spawn().await;
+    let (_, token) = app.user_with_token(Role::ApAnalyst).await;
+    let (_, admin) = app.user_with_token(Role::Admin).await;
+    let (_, po, _) = order(&app, &token, "3way", "10", "10.00").await;
+    let day = today().to_string();
+
+    // A draft with 10 % over-receipt; out of range is refused naming the field.
+    let draft = ok_json(
+        call(
+            &app,
+            Method::POST,
+            "/api/v1/matching/rule-sets",
+            &admin,
+            Some(json!({})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(draft["over_receipt_tolerance_pct"], "0", "{draft}");
+    let v = draft["version"].as_i64().expect("version");
+    let path = format!("/api/v1/matching/rule-sets/{v}");
+    refused_naming(
+        call(
+            &app,
+            Method::PUT,
+            &path,
+            &admin,
+            Some(json!({"price_tolerance_pct": "2", "qty_tolerance_pct": "0", "price_abs": "50", "over_receipt_tolerance_pct": "101"})),
+        )
+        .await,
+        "over_receipt_tolerance_pct",
+    )
+    .await;
+    let updated = ok_json(
+        call(
+            &app,
+            Method::PUT,
+            &path,
+            &admin,
+            Some(json!({"price_tolerance_pct": "2", "qty_tolerance_pct": "0", "price_abs": "50", "over_receipt_tolerance_pct": "10"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(updated["over_receipt_tolerance_pct"], "10", "{updated}");
+
+    // A draft governs nothing: 11 of 10 is still refused.
+    refused_naming(
+        receive(&app, &token, &po, "11", &day).await,
+        "lines[0].quantity",
+    )
+    .await;
+    ok_json(
+        call(&app, Method::POST, &format!("{path}/publish"), &admin, None).await,
+        200,
+    )
+    .await;
+    // Published: up to 110 % of the order, not a thousandth more.
+    ok_json(receive(&app, &token, &po, "11", &day).await, 201).await;
+    refused_naming(
+        receive(&app, &token, &po, "0.001", &day).await,
+        "lines[0].quantity",
+    )
+    .await;
+    assert_eq!(received(&app, &token, &po).await, "11");
+}

@@ -716,6 +716,8 @@ impl InvoiceService for InvoiceGrpc {
         let price_pct = decimal_field("price_pct", &b.price_pct, &mut errors);
         let price_abs = decimal_field("price_abs", &b.price_abs, &mut errors);
         let qty_pct = decimal_field("qty_pct", &b.qty_pct, &mut errors);
+        let over_receipt_pct = (!b.over_receipt_pct.trim().is_empty())
+            .then(|| decimal_field("over_receipt_pct", &b.over_receipt_pct, &mut errors));
         let mut overrides = Vec::new();
         for (i, o) in b.overrides.iter().enumerate() {
             let at = |f: &str| format!("overrides[{i}].{f}");
@@ -734,6 +736,7 @@ impl InvoiceService for InvoiceGrpc {
             price_pct,
             price_abs,
             qty_pct,
+            over_receipt_pct,
             note: Some(b.note).filter(|n| !n.trim().is_empty()),
             overrides,
         };

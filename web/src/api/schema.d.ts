@@ -2797,6 +2797,7 @@ export interface components {
          */
         RuleSetIn: {
             note?: string;
+            over_receipt_tolerance_pct?: components["schemas"]["DecimalText"] | null;
             /** @description Replaces the draft's vendor overrides. */
             overrides?: components["schemas"]["VendorToleranceIn"][];
             price_abs: components["schemas"]["DecimalText"];
@@ -2818,6 +2819,11 @@ export interface components {
             created_by?: string | null;
             creator?: components["schemas"]["UserRef"] | null;
             note?: string | null;
+            /**
+             * @description How far cumulative goods receipts may exceed a PO line's ordered quantity, in percent
+             *     of it (`"0"`: never beyond the order; `"5"`: up to 105 %).
+             */
+            over_receipt_tolerance_pct: string;
             overrides: components["schemas"]["VendorToleranceOut"][];
             /** @description Absolute amount on a line (quantity × unit-price difference) or on the header total. */
             price_abs: string;

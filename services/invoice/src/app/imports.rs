@@ -368,7 +368,7 @@ impl InvoiceApp {
             po_line.quantity,
             already,
             row.quantity,
-            crate::domain::matching::OVER_RECEIPT_TOLERANCE_PCT,
+            crate::store::matching::over_receipt_tolerance(conn).await?,
         ) {
             return Err(field_err(
                 "quantity",

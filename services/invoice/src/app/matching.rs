@@ -93,6 +93,8 @@ pub struct RuleSetInput {
     pub price_pct: Decimal,
     pub price_abs: Decimal,
     pub qty_pct: Decimal,
+    /// Over-receipt tolerance of goods receipts; `None` keeps the draft's value.
+    pub over_receipt_pct: Option<Decimal>,
     pub note: Option<String>,
     pub overrides: Vec<(Uuid, Decimal, Decimal, Decimal)>,
 }
@@ -557,6 +559,9 @@ impl InvoiceApp {
         };
         fraction("price_pct", input.price_pct, &mut errors);
         fraction("qty_pct", input.qty_pct, &mut errors);
+        if let Some(o) = input.over_receipt_pct {
+            fraction("over_receipt_pct", o, &mut errors);
+        }
         if input.price_abs < Decimal::ZERO {
             errors.push(crate::domain::values::FieldError::new(
                 "price_abs",
@@ -603,6 +608,7 @@ impl InvoiceApp {
                 input.price_pct,
                 input.price_abs,
                 input.qty_pct,
+                input.over_receipt_pct,
                 input.note.as_deref(),
             )
             .await?;
@@ -808,6 +814,7 @@ fn rule_json(r: &RuleSetRow) -> Value {
         "price_pct": r.price_pct.normalize().to_string(),
         "price_abs": r.price_abs.normalize().to_string(),
         "qty_pct": r.qty_pct.normalize().to_string(),
+        "over_receipt_pct": r.over_receipt_pct.normalize().to_string(),
     })
 }
 

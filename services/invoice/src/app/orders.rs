@@ -14,7 +14,7 @@ use super::{AppError, Caller, InvoiceApp, MASTER_WRITE, STAFF, page_limit};
 
 /// The statuses a purchase order can be in (the list filters on them).
 pub const PO_STATUSES: &[&str] = &["open", "closed", "cancelled"];
-use crate::domain::matching::{OVER_RECEIPT_TOLERANCE_PCT, receipt_fits};
+use crate::domain::matching::receipt_fits;
 use crate::domain::values::{
     Currency, FieldError, optional_text, parse_date, parse_non_negative, parse_quantity, parse_text,
 };
@@ -320,6 +320,7 @@ impl InvoiceApp {
             }
             let po_lines = store::po_lines_of(conn, &[po_id]).await?;
             let received: HashMap<Uuid, Decimal> = store::received_quantities(conn, &[po_id]).await?.into_iter().collect();
+            let over_receipt = crate::store::matching::over_receipt_tolerance(conn).await?;
             let mut targets = Vec::with_capacity(quantities.len());
             for (i, (line_number, qty)) in quantities.iter().enumerate() {
                 let line = po_lines
@@ -327,7 +328,7 @@ impl InvoiceApp {
                     .find(|l| l.line_number == *line_number)
                     .ok_or_else(|| AppError::invalid(&format!("lines[{i}].po_line_number"), "no such line on the purchase order"))?;
                 let already = received.get(&line.id).copied().unwrap_or_default();
-                if !receipt_fits(line.quantity, already, *qty, OVER_RECEIPT_TOLERANCE_PCT) {
+                if !receipt_fits(line.quantity, already, *qty, over_receipt) {
                     return Err(AppError::invalid(
                         &format!("lines[{i}].quantity"),
                         format!(

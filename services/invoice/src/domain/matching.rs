@@ -29,12 +29,6 @@ impl Default for Tolerance {
     }
 }
 
-/// How far cumulative goods receipts may exceed the ordered quantity of a PO line, as a
-/// fraction of that quantity. Zero: a receipt that would take the line past what was ordered
-/// is refused. (A documented constant, not yet a rule-set field: raising it is a code change
-/// reviewed like any other change to the match rules.)
-pub const OVER_RECEIPT_TOLERANCE_PCT: Decimal = Decimal::ZERO;
-
 /// Whether a receipt of `quantity` may be recorded on a line ordered at `ordered` that has
 /// already received `already`: the new cumulative stays within the order plus the tolerance.
 pub fn receipt_fits(ordered: Decimal, already: Decimal, quantity: Decimal, pct: Decimal) -> bool {
@@ -747,7 +741,7 @@ mod tests {
 
     #[test]
     fn a_receipt_fits_only_within_the_order_plus_the_tolerance() {
-        let z = OVER_RECEIPT_TOLERANCE_PCT;
+        let z = Decimal::ZERO;
         assert!(receipt_fits(d("2.5"), d("0"), d("2.5"), z));
         assert!(receipt_fits(d("10"), d("6"), d("4"), z));
         assert!(!receipt_fits(d("10"), d("6"), d("4.001"), z));

@@ -404,6 +404,7 @@ pub fn rule_set_row(r: RuleSetRow) -> pb::RuleSet {
         published_by: uuid_s(r.published_by),
         published_at: time_s(r.published_at),
         overrides: Vec::new(),
+        over_receipt_pct: fraction(r.over_receipt_pct),
     }
 }
 

@@ -23,6 +23,9 @@ pub struct RuleSetRow {
     pub price_abs: Decimal,
     #[diesel(sql_type = Numeric)]
     pub qty_pct: Decimal,
+    /// Cumulative receipts may exceed a line's ordered quantity by this fraction.
+    #[diesel(sql_type = Numeric)]
+    pub over_receipt_pct: Decimal,
     #[diesel(sql_type = Nullable<Text>)]
     pub note: Option<String>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -64,7 +67,7 @@ pub struct AppliedRules {
     pub vendor_override: bool,
 }
 
-const RULE_SET_COLUMNS: &str = "version, status, price_pct, price_abs, qty_pct, note, created_by, \
+const RULE_SET_COLUMNS: &str = "version, status, price_pct, price_abs, qty_pct, over_receipt_pct, note, created_by, \
      created_at, published_by, published_at";
 
 pub async fn applied_rules(
@@ -82,6 +85,23 @@ pub async fn applied_rules(
     .bind::<Nullable<SqlUuid>, _>(vendor_id)
     .get_result(conn)
     .await
+}
+
+/// The over-receipt tolerance of the latest published rule set (zero when none is published).
+pub async fn over_receipt_tolerance(conn: &mut AsyncPgConnection) -> QueryResult<Decimal> {
+    #[derive(QueryableByName)]
+    struct Tolerance {
+        #[diesel(sql_type = Numeric)]
+        over_receipt_pct: Decimal,
+    }
+    let row: Option<Tolerance> = diesel::sql_query(
+        "SELECT over_receipt_pct FROM match_rule_sets WHERE status = 'published' \
+         ORDER BY version DESC LIMIT 1",
+    )
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.map_or(Decimal::ZERO, |r| r.over_receipt_pct))
 }
 
 pub async fn rule_sets(conn: &mut AsyncPgConnection) -> QueryResult<Vec<RuleSetRow>> {
@@ -127,9 +147,9 @@ pub async fn create_draft(
     created_by: Uuid,
 ) -> QueryResult<RuleSetRow> {
     let row: RuleSetRow = diesel::sql_query(format!(
-        "INSERT INTO match_rule_sets (version, status, price_pct, price_abs, qty_pct, note, created_by) \
+        "INSERT INTO match_rule_sets (version, status, price_pct, price_abs, qty_pct, over_receipt_pct, note, created_by) \
          SELECT (SELECT max(version) + 1 FROM match_rule_sets), 'draft', price_pct, price_abs, qty_pct, \
-                note, $1 \
+                over_receipt_pct, note, $1 \
          FROM match_rule_sets WHERE status = 'published' ORDER BY version DESC LIMIT 1 \
          RETURNING {RULE_SET_COLUMNS}"
     ))
@@ -153,10 +173,12 @@ pub async fn update_draft(
     price_pct: Decimal,
     price_abs: Decimal,
     qty_pct: Decimal,
+    over_receipt_pct: Option<Decimal>,
     note: Option<&str>,
 ) -> QueryResult<RuleSetRow> {
     diesel::sql_query(format!(
-        "UPDATE match_rule_sets SET price_pct = $2, price_abs = $3, qty_pct = $4, note = $5 \
+        "UPDATE match_rule_sets SET price_pct = $2, price_abs = $3, qty_pct = $4, note = $5, \
+                over_receipt_pct = coalesce($6, over_receipt_pct) \
          WHERE version = $1 AND status = 'draft' RETURNING {RULE_SET_COLUMNS}"
     ))
     .bind::<Integer, _>(version)
@@ -164,6 +186,7 @@ pub async fn update_draft(
     .bind::<Numeric, _>(price_abs)
     .bind::<Numeric, _>(qty_pct)
     .bind::<Nullable<Text>, _>(note)
+    .bind::<Nullable<Numeric>, _>(over_receipt_pct)
     .get_result(conn)
     .await
 }

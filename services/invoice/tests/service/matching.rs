@@ -760,6 +760,7 @@ async fn rule_sets_are_versioned_with_vendor_overrides_and_the_version_used_is_r
                     price_abs: "0".into(),
                     qty_pct: "0".into(),
                 }],
+                ..Default::default()
             },
         ))
         .await
