@@ -35,4 +35,12 @@ test.describe('invoice detail', () => {
     await expect(row).toContainText('Net 45, changed elsewhere');
     await expect(page.getByRole('form', { name: 'Correct PO number' })).toHaveCount(0);
   });
+
+  test('the match shows the tolerance used in percent', async ({ page, request }) => {
+    const token = await apiToken(request, 'analyst');
+    const id = await invoiceByNumber(request, token, 'ACME-1001');
+    await signIn(page, 'analyst', `/invoices/${id}`);
+    const match = page.getByRole('region', { name: 'Match' });
+    await expect(match).toContainText(/price ±2% or ±50(\.00)?, quantity ±0%/);
+  });
 });

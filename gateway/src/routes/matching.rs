@@ -65,10 +65,8 @@ pub struct MatchOut {
 #[schema(example = json!({"price_tolerance_pct": "2", "qty_tolerance_pct": "0", "price_pct": "0.02", "price_abs": "50", "qty_pct": "0", "vendor_override": false}))]
 pub struct MatchToleranceOut {
     /// Unit-price tolerance in percent of the PO price (`"2"` = 2 %).
-    #[serde(skip_deserializing)]
     pub price_tolerance_pct: String,
     /// Quantity tolerance in percent (`"0"` = exact).
-    #[serde(skip_deserializing)]
     pub qty_tolerance_pct: String,
     /// Deprecated: `price_tolerance_pct` as a fraction (`"0.02"` = 2 %).
     #[schema(deprecated)]

@@ -2066,11 +2066,21 @@ export interface components {
              */
             price_pct: string;
             /**
+             * @description Unit-price tolerance in percent of the PO price (`"2"` = 2 %).
+             * @default
+             */
+            price_tolerance_pct: string;
+            /**
              * @deprecated
              * @description Deprecated: `qty_tolerance_pct` as a fraction.
              * @default
              */
             qty_pct: string;
+            /**
+             * @description Quantity tolerance in percent (`"0"` = exact).
+             * @default
+             */
+            qty_tolerance_pct: string;
             /**
              * @description True when a vendor override replaced the rule set's values.
              * @default false

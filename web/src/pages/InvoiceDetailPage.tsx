@@ -332,7 +332,7 @@ function MatchSection({ match, currency }: { match: Match | null; currency: stri
     );
   }
   const header = match.header as { subtotal?: string; expected_subtotal?: string; variance?: string; findings?: Finding[] };
-  const tol = match.tolerance as { price_pct?: string; price_abs?: string; qty_pct?: string; vendor_override?: boolean };
+  const tol = match.tolerance;
   const reasons = match.risk_reasons as { code?: string; weight?: number; reason?: string }[];
   return (
     <section aria-labelledby="match-h" className="card">
@@ -345,7 +345,7 @@ function MatchSection({ match, currency }: { match: Match | null; currency: stri
         </dd>
         <dt>Tolerance used</dt>
         <dd>
-          price ±{tol.price_pct ?? '?'}% or ±{tol.price_abs ?? '?'}, quantity ±{tol.qty_pct ?? '?'}% (rules version{' '}
+          price ±{tol.price_tolerance_pct || '?'}% or ±{tol.price_abs || '?'}, quantity ±{tol.qty_tolerance_pct || '?'}% (rules version{' '}
           {match.rule_version}
           {tol.vendor_override ? ', vendor override' : ''})
         </dd>
