@@ -43,4 +43,10 @@ test.describe('invoice detail', () => {
     const match = page.getByRole('region', { name: 'Match' });
     await expect(match).toContainText(/price ±2% or ±50(\.00)?, quantity ±0%/);
   });
+
+  test('the queue shows each matched invoice with its risk in words', async ({ page }) => {
+    await signIn(page, 'analyst', '/invoices');
+    const row = page.getByRole('row').filter({ hasText: 'ACME-1001' }).first();
+    await expect(row).toContainText(/(Low|Medium|High) risk/);
+  });
 });

@@ -160,6 +160,10 @@ pub struct InvoiceOut {
     /// Vendor messages no staff member has read yet (list items only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_messages: Option<i32>,
+    /// The latest match run's risk score, 0–100 (list items only; absent before the first
+    /// match run). The detail's is in `GET /invoices/{id}/match`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_score: Option<i32>,
     pub version: i32,
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -253,6 +257,7 @@ impl InvoiceOut {
             }),
             failure_reason: opt(i.failure_reason),
             unread_messages: (!detail).then_some(i.unread_messages),
+            risk_score: if detail { None } else { i.risk_score },
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,

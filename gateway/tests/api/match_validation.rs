@@ -439,7 +439,7 @@ async fn an_invoice_without_lines_is_matched_at_header_level() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_list_shows_touchless_like_the_detail() {
+async fn the_list_shows_touchless_and_risk_like_the_detail() {
     let app = TestApp::spawn().await;
     let (_, analyst) = app.user_with_token(Role::ApAnalyst).await;
     let (vendor, po, number) = order(&app, &analyst, "3way", "3", "49.29").await;
@@ -485,9 +485,13 @@ async fn the_list_shows_touchless_like_the_detail() {
             .unwrap_or_else(|| panic!("{id} not listed: {list}"))
             .clone();
         assert_eq!(row["touchless"], detail["touchless"], "{row} / {detail}");
+        let matched = match_of(&app, &analyst, id).await;
+        assert_eq!(detail["touchless"], matched["touchless"]);
+        // The list carries the risk score of the match run, for the queue's badge.
+        assert!(matched["risk_score"].is_i64(), "{matched}");
         assert_eq!(
-            detail["touchless"],
-            match_of(&app, &analyst, id).await["touchless"]
+            row["risk_score"], matched["risk_score"],
+            "{row} / {matched}"
         );
     }
     assert_eq!(

@@ -513,6 +513,8 @@ impl InvoiceService for InvoiceGrpc {
             .map(|(r, _)| r.id)
             .collect();
         let paid = self.app.paid_amounts(&paid_ids).await?;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|(r, _)| r.id).collect();
+        let risk = self.app.risk_scores(&ids).await?;
         Ok(Response::new(pb::ListInvoicesResponse {
             items: rows
                 .into_iter()
@@ -520,6 +522,7 @@ impl InvoiceService for InvoiceGrpc {
                     convert::with_payment(
                         pb::Invoice {
                             unread_messages: i32::try_from(unread).unwrap_or(i32::MAX),
+                            risk_score: risk.get(&row.id).copied(),
                             ..convert::invoice_row(row)
                         },
                         &paid,

@@ -1835,6 +1835,12 @@ export interface components {
             payment_status?: components["schemas"]["InvoicePaymentStatus"] | null;
             payment_terms?: string | null;
             po_number?: string | null;
+            /**
+             * Format: int32
+             * @description The latest match run's risk score, 0–100 (list items only; absent before the first
+             *     match run). The detail's is in `GET /invoices/{id}/match`.
+             */
+            risk_score?: number | null;
             source: string;
             status: components["schemas"]["InvoiceStatus"];
             subtotal?: string | null;
@@ -2302,6 +2308,12 @@ export interface components {
                 payment_status?: components["schemas"]["InvoicePaymentStatus"] | null;
                 payment_terms?: string | null;
                 po_number?: string | null;
+                /**
+                 * Format: int32
+                 * @description The latest match run's risk score, 0–100 (list items only; absent before the first
+                 *     match run). The detail's is in `GET /invoices/{id}/match`.
+                 */
+                risk_score?: number | null;
                 source: string;
                 status: components["schemas"]["InvoiceStatus"];
                 subtotal?: string | null;

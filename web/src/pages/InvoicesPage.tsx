@@ -195,7 +195,7 @@ export default function InvoicesPage() {
                   <td>{inv.vendor?.name ?? inv.vendor_name_raw ?? '—'}</td>
                   <td>
                     <StatusBadge status={inv.status} />
-                    {inv.match ? <RiskBadge score={inv.match.risk_score} /> : null}
+                    <RiskBadge score={inv.risk_score ?? inv.match?.risk_score} />
                     {inv.touchless ? <span className="badge subtle">Touchless</span> : null}
                   </td>
                   <td className="num">

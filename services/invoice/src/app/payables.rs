@@ -99,6 +99,19 @@ impl InvoiceApp {
         Ok(store::paid_amounts(&mut conn, ids).await?)
     }
 
+    /// The latest risk score of each matched invoice among `ids` (one query).
+    pub async fn risk_scores(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<std::collections::HashMap<Uuid, i32>, AppError> {
+        let mut conn = self.conn().await?;
+        Ok(store::risk_scores(&mut conn, ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.invoice_id, r.risk_score))
+            .collect())
+    }
+
     /// Approved invoices of one currency, a keyset page at a time.
     pub async fn list_payables(
         &self,

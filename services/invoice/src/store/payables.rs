@@ -300,6 +300,29 @@ pub struct PaidAmounts {
     pub discount_taken: Option<Decimal>,
 }
 
+#[derive(diesel::QueryableByName)]
+pub struct RiskScore {
+    #[diesel(sql_type = SqlUuid)]
+    pub invoice_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub risk_score: i32,
+}
+
+/// The latest match run's risk score of a page of invoices, in one query; invoices never
+/// matched are left out.
+pub async fn risk_scores(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> diesel::QueryResult<Vec<RiskScore>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query("SELECT invoice_id, risk_score FROM match_results WHERE invoice_id = ANY($1)")
+        .bind::<Array<SqlUuid>, _>(ids)
+        .load(conn)
+        .await
+}
+
 /// For a page of invoices, in one query; invoices without a payment are left out.
 pub async fn paid_amounts(
     conn: &mut AsyncPgConnection,
