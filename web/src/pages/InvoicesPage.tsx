@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
 import type { components } from '../api/schema';
 import { api, call } from '../api/client';
 import { hasRole, useUser } from '../auth/AuthProvider';
@@ -9,6 +9,7 @@ import { StatusBadge, RiskBadge } from '../components/Badges';
 import { Money } from '../components/Money';
 import { Empty, Loading } from '../components/States';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { SelectFilter, VendorFilter } from '../components/Filters';
 import { UploadPanel } from './invoices/UploadPanel';
 
 const PAGE = 50;
@@ -65,12 +66,6 @@ export default function InvoicesPage() {
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
 
-  const vendors = useQuery({
-    queryKey: ['vendors', 'filter'],
-    queryFn: () => call(api.GET('/api/v1/vendors', { params: { query: { limit: 200 } } })),
-    staleTime: 5 * 60_000,
-  });
-
   function setParam(name: string, value: string) {
     setParams(
       (p) => {
@@ -114,28 +109,14 @@ export default function InvoicesPage() {
             Search
           </button>
         </form>
-        <label className="field inline">
-          <span>Status</span>
-          <select value={filters.status ?? ''} onChange={(e) => setParam('status', e.target.value)}>
-            <option value="">Any status</option>
-            {INVOICE_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {INVOICE_STATUS_WORDS[s]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field inline">
-          <span>Vendor</span>
-          <select value={vendorId} onChange={(e) => setParam('vendor', e.target.value)}>
-            <option value="">Any vendor</option>
-            {vendors.data?.items.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter
+          label="Status"
+          value={filters.status ?? ''}
+          anyLabel="Any status"
+          options={INVOICE_STATUSES.map((s) => [s, INVOICE_STATUS_WORDS[s]] as const)}
+          onChange={(v) => setParam('status', v)}
+        />
+        <VendorFilter value={vendorId} onChange={(v) => setParam('vendor', v)} />
         <label className="field inline">
           <span>Due before</span>
           <input type="date" value={dueBefore} onChange={(e) => setParam('due_before', e.target.value)} />

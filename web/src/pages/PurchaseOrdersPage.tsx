@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { components } from '../api/schema';
 import { api, call } from '../api/client';
 import { hasRole, useUser } from '../auth/AuthProvider';
 import { ErrorMessage } from '../components/ErrorMessage';
+import { SelectFilter, VendorFilter, useVendorChoices } from '../components/Filters';
 import { Money } from '../components/Money';
 import { Empty, Loading } from '../components/States';
 import { formatDate } from '../lib/format';
@@ -41,11 +42,7 @@ export default function PurchaseOrdersPage() {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
-  const vendors = useQuery({
-    queryKey: ['vendors', 'filter'],
-    queryFn: () => call(api.GET('/api/v1/vendors', { params: { query: { limit: 200 } } })),
-    staleTime: 5 * 60_000,
-  });
+  const vendors = useVendorChoices();
   const vendorName = (po: PurchaseOrder) =>
     po.vendor?.name ?? vendors.data?.items.find((v) => v.id === po.vendor_id)?.name ?? '—';
 
@@ -101,28 +98,14 @@ export default function PurchaseOrdersPage() {
       {canWrite ? <CsvImport onImported={() => void qc.invalidateQueries({ queryKey: ['purchase-orders'] })} /> : null}
 
       <div className="filters" role="search" aria-label="Filter purchase orders">
-        <label className="field inline">
-          <span>Status</span>
-          <select value={filters.status ?? ''} onChange={(e) => setParam('status', e.target.value)}>
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {PO_STATUS_WORDS[s]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field inline">
-          <span>Vendor</span>
-          <select value={vendorId} onChange={(e) => setParam('vendor', e.target.value)}>
-            <option value="">Any vendor</option>
-            {vendors.data?.items.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter
+          label="Status"
+          value={filters.status ?? ''}
+          anyLabel="Any status"
+          options={STATUSES.map((s) => [s, PO_STATUS_WORDS[s]] as const)}
+          onChange={(v) => setParam('status', v)}
+        />
+        <VendorFilter value={vendorId} onChange={(v) => setParam('vendor', v)} />
         {filtered ? (
           <button type="button" className="link-button" onClick={() => setParams({}, { replace: true })}>
             Clear filters
